@@ -1,0 +1,17 @@
+/**
+ * The ordered, append-only list of migrations. Each is imported as text so `deno compile` embeds it:
+ * nothing is read from the source tree at run time. Add a new file and a new line; never edit a shipped one.
+ */
+import m0001 from "./migrations/0001_init.sql" with { type: "text" };
+
+/** A migration: a version number, a name, and its SQL. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** All migrations, oldest first. */
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: "0001_init", sql: m0001 },
+];
