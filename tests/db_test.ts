@@ -1,0 +1,244 @@
+import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { type Db, migrate, openDb } from "../db/client.ts";
+import {
+  activitiesToDownload,
+  activityStats,
+  activityTypes,
+  getActivity,
+  knownActivityIds,
+  listActivities,
+  markDownloaded,
+  markFailed,
+  markNoFile,
+  resetActivity,
+  upsertActivities,
+} from "../db/activities.ts";
+import { addLog, clearLogs, finishLog, listLogs, markRunningLogsInterrupted, startLog } from "../db/logs.ts";
+import { healthBounds, listHealthDays, upsertHealthDay } from "../db/health.ts";
+import { listWorkouts, upsertWorkouts, workoutVersions } from "../db/workouts.ts";
+import type { GarminActivitySummary } from "../sync/garmin/types.ts";
+
+async function withDb(fn: (db: Db) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir();
+  const db = await openDb(`file:${dir}/t.db`);
+  try {
+    await migrate(db);
+    await fn(db);
+  } finally {
+    db.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function act(
+  id: number,
+  day: number,
+  type = "running",
+  extra: Partial<GarminActivitySummary> = {},
+): GarminActivitySummary {
+  const d = String(day).padStart(2, "0");
+  return {
+    activityId: id,
+    activityName: `Run ${id}`,
+    startTimeLocal: `2024-03-${d} 07:00:00`,
+    startTimeGMT: `2024-03-${d} 06:00:00`,
+    activityType: { typeKey: type, typeId: 1 },
+    duration: 1000 + id,
+    distance: 5000 + (id % 7) * 100,
+    calories: 300,
+    averageHR: 140,
+    maxHR: 170,
+    ...extra,
+  };
+}
+
+Deno.test("[db] listActivities filters by state, type and local date, sorts and pages", async () => {
+  await withDb(async (db) => {
+    await upsertActivities(db, [
+      act(1, 1),
+      act(2, 2, "cycling"),
+      act(3, 3),
+      act(4, 4, "swimming"),
+      act(5, 5),
+      act(6, 6, "cycling"),
+    ]);
+    await markDownloaded(db, 1, { file_name: "a.fit", file_size: 10, sha256: "ab" });
+    await markDownloaded(db, 2, { file_name: "b.fit", file_size: 10, sha256: "cd" });
+    await markNoFile(db, 3, "manual");
+    await markFailed(db, 4, "boom");
+
+    const all = await listActivities(db, { filter: "all", limit: 4, offset: 0 });
+    assertEquals(all.total, 6);
+    assertEquals(all.rows.map((r) => r.activity_id), [6, 5, 4, 3]);
+    const page2 = await listActivities(db, { filter: "all", limit: 4, offset: 4 });
+    assertEquals(page2.rows.map((r) => r.activity_id), [2, 1]);
+
+    const missing = await listActivities(db, { filter: "missing", limit: 50, offset: 0 });
+    assertEquals(missing.rows.map((r) => r.activity_id), [6, 5, 4]);
+    assertEquals(missing.total, 3);
+    assertEquals((await listActivities(db, { filter: "failed", limit: 50, offset: 0 })).rows[0].last_error, "boom");
+    assertEquals((await listActivities(db, { filter: "no_file", limit: 50, offset: 0 })).total, 1);
+    const dl = await listActivities(db, { filter: "downloaded", limit: 50, offset: 0, order: "asc" });
+    assertEquals(dl.rows.map((r) => [r.activity_id, r.file_name, r.sha256]), [[1, "a.fit", "ab"], [2, "b.fit", "cd"]]);
+
+    const cyc = await listActivities(db, { filter: "all", type: "cycling", limit: 50, offset: 0 });
+    assertEquals(cyc.rows.map((r) => r.activity_id), [6, 2]);
+    const range = await listActivities(db, {
+      filter: "all",
+      from: "2024-03-02",
+      to: "2024-03-04",
+      limit: 50,
+      offset: 0,
+    });
+    assertEquals(range.rows.map((r) => r.activity_id), [4, 3, 2]);
+    assertEquals(range.total, 3);
+
+    const byName = await listActivities(db, { filter: "all", sort: "name", order: "asc", limit: 2, offset: 0 });
+    assertEquals(byName.rows.map((r) => r.name), ["Run 1", "Run 2"]);
+    const byDur = await listActivities(db, { filter: "all", sort: "duration", order: "desc", limit: 1, offset: 0 });
+    assertEquals(byDur.rows[0].activity_id, 6);
+
+    assertEquals(await activityTypes(db), ["cycling", "running", "swimming"]);
+    assertEquals((await activitiesToDownload(db)).map((r) => r.activity_id), [6, 5, 4]);
+    assertEquals([...await knownActivityIds(db, [1, 99, 6])].sort(), [1, 6]);
+  });
+});
+
+Deno.test("[db] upsert keeps the download state and first_seen_at, refreshes metadata", async () => {
+  await withDb(async (db) => {
+    await upsertActivities(db, [act(7, 7)], new Date("2024-04-01T00:00:00Z"));
+    await markDownloaded(db, 7, { file_name: "x.fit", file_size: 5, sha256: "ff" });
+    await upsertActivities(db, [act(7, 7, "running", { activityName: "Renamed" })], new Date("2024-04-02T00:00:00Z"));
+    const row = await getActivity(db, 7);
+    assert(row);
+    assertEquals(row.name, "Renamed");
+    assertEquals(row.state, "downloaded");
+    assertEquals(row.first_seen_at, "2024-04-01T00:00:00.000Z");
+    assertEquals(row.last_seen_at, "2024-04-02T00:00:00.000Z");
+    assertEquals(await getActivity(db, 8), null);
+  });
+});
+
+Deno.test("[db] activityStats counts states and reads the last activity sync; resetActivity retries one", async () => {
+  await withDb(async (db) => {
+    await upsertActivities(db, [act(1, 1), act(2, 2), act(3, 3), act(4, 4)]);
+    await markDownloaded(db, 1, { file_name: "a.fit", file_size: 1, sha256: "a" });
+    await markNoFile(db, 2, "manual");
+    await markFailed(db, 3, "bad");
+    let stats = await activityStats(db);
+    assertEquals(stats, { total: 4, downloaded: 1, missing: 2, no_file: 1, failed: 1, last_sync: null });
+
+    const health = await startLog(db, "health", new Date("2024-05-01T00:00:00Z"));
+    await finishLog(db, health, { status: "success" }, new Date("2024-05-01T00:05:00Z"));
+    const id = await startLog(db, "activities", new Date("2024-05-01T00:00:00Z"));
+    await finishLog(db, id, { status: "partial", message: "1 failed" }, new Date("2024-05-01T00:01:00Z"));
+    stats = await activityStats(db);
+    assertEquals(stats.last_sync, "2024-05-01T00:01:00.000Z");
+
+    assertEquals(await resetActivity(db, 3), true);
+    const row = await getActivity(db, 3);
+    assertEquals([row?.state, row?.attempts, row?.last_error], ["missing", 0, null]);
+    assertEquals(await resetActivity(db, 1), true);
+    assertEquals((await getActivity(db, 1))?.state, "downloaded");
+    assertEquals(await resetActivity(db, 999), false);
+  });
+});
+
+Deno.test("[db] sync logs: start, finish, filter, page, clear, interrupted at start-up", async () => {
+  await withDb(async (db) => {
+    const a = await startLog(db, "activities", new Date("2024-01-01T00:00:00Z"));
+    await finishLog(db, a, { status: "success", activities_processed: 5, activities_downloaded: 3 });
+    await addLog(db, { operation: "full", status: "skipped", message: "a sync was running" }, new Date("2024-01-02"));
+    const h = await startLog(db, "health", new Date("2024-01-03T00:00:00Z"));
+
+    const all = await listLogs(db, { limit: 2, offset: 0 });
+    assertEquals(all.total, 3);
+    assertEquals(all.rows.map((r) => r.id), [h, all.rows[1].id]);
+    assertEquals(all.rows[0].status, "running");
+    const ok = await listLogs(db, { status: "success", limit: 10, offset: 0 });
+    assertEquals(ok.rows.length, 1);
+    assertEquals([ok.rows[0].activities_processed, ok.rows[0].activities_downloaded], [5, 3]);
+    assert(ok.rows[0].finished_at);
+    assertEquals((await listLogs(db, { operation: "full", limit: 10, offset: 0 })).rows[0].status, "skipped");
+
+    assertEquals(await markRunningLogsInterrupted(db), 1);
+    const after = await listLogs(db, { status: "interrupted", limit: 10, offset: 0 });
+    assertEquals(after.rows.map((r) => r.id), [h]);
+    assert(after.rows[0].finished_at);
+    assertEquals(await clearLogs(db), 3);
+    assertEquals((await listLogs(db, { limit: 10, offset: 0 })).total, 0);
+  });
+});
+
+Deno.test("[db] health days upsert and list by range; bounds", async () => {
+  await withDb(async (db) => {
+    assertEquals(await healthBounds(db), { last_complete: null, last_stored: null });
+    const base = {
+      steps: 1000,
+      step_goal: 8000,
+      distance_m: 800,
+      total_kcal: 2000,
+      active_kcal: 300,
+      resting_hr: 50,
+      min_hr: 45,
+      max_hr: 150,
+      avg_stress: 30,
+      max_stress: 80,
+      body_battery_high: 90,
+      body_battery_low: 20,
+      body_battery_charged: 60,
+      body_battery_drained: 70,
+      sleep_seconds: 28000,
+      deep_sleep_seconds: 5000,
+      light_sleep_seconds: 15000,
+      rem_sleep_seconds: 6000,
+      awake_sleep_seconds: 2000,
+      sleep_score: 80,
+      weight_g: null,
+      bmi: null,
+      body_fat: null,
+      has_summary: true,
+      has_sleep: true,
+      has_weight: false,
+      summary_json: "{}",
+      sleep_json: "{}",
+      weight_json: null,
+    };
+    await upsertHealthDay(db, { ...base, calendar_date: "2024-02-01", complete: true });
+    await upsertHealthDay(db, { ...base, calendar_date: "2024-02-02", complete: false, steps: 5 });
+    await upsertHealthDay(db, { ...base, calendar_date: "2024-02-02", complete: true, steps: 6, weight_g: 70000 });
+    const days = await listHealthDays(db, "2024-01-01", "2024-02-02");
+    assertEquals(days.map((d) => [d.calendar_date, d.steps, d.complete]), [["2024-02-01", 1000, true], [
+      "2024-02-02",
+      6,
+      true,
+    ]]);
+    assertEquals(days[1].weight_g, 70000);
+    assertEquals(days[0].has_weight, false);
+    assertEquals(await healthBounds(db), { last_complete: "2024-02-02", last_stored: "2024-02-02" });
+    assertEquals((await listHealthDays(db, "2024-02-02", "2024-02-02")).length, 1);
+  });
+});
+
+Deno.test("[db] workouts upsert keeps the stored detail when none is given", async () => {
+  await withDb(async (db) => {
+    const w = {
+      workout_id: 10,
+      name: "Intervals",
+      sport_type: "running",
+      description: null,
+      created_date: "2024-01-01T00:00:00.0",
+      updated_date: "2024-01-02T00:00:00.0",
+      estimated_duration_s: 1800,
+      estimated_distance_m: null,
+      summary_json: "{}",
+      detail_json: '{"workoutSegments":[]}',
+    };
+    await upsertWorkouts(db, [w]);
+    await upsertWorkouts(db, [{ ...w, name: "Intervals 2", detail_json: null }]);
+    const rows = await listWorkouts(db);
+    assertEquals(rows.map((r) => [r.workout_id, r.name, r.sport_type]), [[10, "Intervals 2", "running"]]);
+    const v = await workoutVersions(db);
+    assertEquals(v.get(10), { updated_date: "2024-01-02T00:00:00.0", has_detail: true });
+  });
+});
