@@ -1,0 +1,95 @@
+/**
+ * `deno task demo`: GarminSync against the built-in Garmin Connect simulator, with a sample account, so a newcomer
+ * sees a full sync without a Garmin account. Starts the simulator in-process, logs in (you type the MFA code the
+ * simulator's account asks for), starts the daemon (scheduler + API + dashboard) on :8080 in a throwaway data
+ * folder, and kicks off a first full sync. Flags: --port N, --host H, --activities N, --data-dir DIR, --no-login.
+ */
+import { parseArgs } from "node:util";
+import { startSimulator } from "./server.ts";
+import { main } from "../main.ts";
+import { terminalIo } from "../cli/io.ts";
+
+const flags = parseArgs({
+  args: Deno.args,
+  options: {
+    port: { type: "string", default: "8080" },
+    host: { type: "string", default: "127.0.0.1" },
+    activities: { type: "string", default: "300" },
+    "data-dir": { type: "string" },
+    "no-login": { type: "boolean", default: false },
+    help: { type: "boolean", short: "h" },
+  },
+  strict: true,
+});
+if (flags.values.help) {
+  console.log("Usage: deno task demo [--port 8080] [--host 127.0.0.1] [--activities 300] [--data-dir DIR] [--no-login]");
+  Deno.exit(0);
+}
+const activities = Number(flags.values.activities);
+if (!Number.isInteger(activities) || activities < 0 || activities > 20000) {
+  console.error("--activities must be a whole number from 0 to 20000");
+  Deno.exit(2);
+}
+
+const sim = await startSimulator({
+  activities,
+  healthDays: 90,
+  workouts: 12,
+  downloadDelayMs: 15,
+  account: { mfa: true },
+});
+const dataDir = flags.values["data-dir"] ?? await Deno.makeTempDir({ prefix: "garminsync-demo-" });
+const env: Record<string, string> = {
+  ...Deno.env.toObject(),
+  GARMINSYNC_DATA_DIR: dataDir,
+  GARMINSYNC_GARMIN_URL: sim.url,
+  GARMINSYNC_REQUEST_DELAY_MS: "25",
+  GARMIN_EMAIL: sim.account.email,
+  GARMIN_PASSWORD: sim.account.password,
+};
+const url = `http://${flags.values.host === "0.0.0.0" ? "127.0.0.1" : flags.values.host}:${flags.values.port}`;
+const say = (s: string) => console.log(s);
+
+say(`
+GarminSync demo
+  Garmin Connect simulator: ${sim.url}  (a sample account: ${activities} activities, 90 days of health data, 12 workouts)
+  demo account:             ${sim.account.email} / ${sim.account.password}   MFA code: ${sim.account.mfaCode}
+  data folder (FIT files):  ${dataDir}
+`);
+
+let loggedIn = false;
+if (!flags.values["no-login"] && Deno.stdin.isTerminal()) {
+  say(`Logging in to the simulator the way you would to Garmin: it asks for an MFA code. Type ${sim.account.mfaCode}.`);
+  loggedIn = (await main(["login"], { env, io: terminalIo() })) === 0;
+} else {
+  say(`Not logging in here: open ${url}/login and sign in with the demo account (MFA code ${sim.account.mfaCode}).`);
+}
+
+say(`
+Dashboard: ${url}      (Ctrl-C stops the demo)
+Try:
+  - watch the first sync on the overview, then browse Activities, Health and Logs
+  - curl -s ${url}/garmin/sync/status
+  - curl -s -X POST ${url}/api/sync/trigger        (a second one while it runs answers 409)
+  - GARMINSYNC_DATA_DIR=${dataDir} deno run -A main.ts list --all --offline
+`);
+
+if (loggedIn) {
+  // Kick off the first full sync as soon as the daemon answers.
+  (async () => {
+    for (let i = 0; i < 100; i++) {
+      try {
+        const headers: Record<string, string> = env.GARMINSYNC_API_TOKEN ? { authorization: `Bearer ${env.GARMINSYNC_API_TOKEN}` } : {};
+        const r = await fetch(`${url}/api/sync/trigger`, { method: "POST", headers });
+        await r.body?.cancel();
+        if (r.status === 202 || r.status === 409) return;
+      } catch { /* not up yet */ }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+}
+
+const code = await main(["daemon", "--start", "--port", flags.values.port!, "--host", flags.values.host!], { env });
+await sim.close();
+if (!flags.values["data-dir"]) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+Deno.exit(code);
