@@ -94,51 +94,65 @@ function num(v: unknown): number | null {
 }
 
 function whereOf(
-  q: Pick<ActivityQuery, "filter" | "type" | "from" | "to">,
+  q: Pick<ActivityQuery, "type" | "from" | "to">,
+  state: string | null,
 ): { sql: string; args: (string | number)[] } {
   const parts: string[] = [];
   const args: (string | number)[] = [];
-  if (q.filter === "missing") parts.push("state IN ('missing', 'failed')");
-  else if (q.filter !== "all") {
+  if (state === "missing_or_failed") parts.push("state IN ('missing', 'failed')");
+  else if (state) {
     parts.push("state = ?");
-    args.push(q.filter);
+    args.push(state);
   }
   if (q.type) {
     parts.push("activity_type = ?");
     args.push(q.type);
   }
-  // start_time_local is "YYYY-MM-DD HH:MM:SS", so plain string comparison on the date prefix is exact.
+  // start_time_local is "YYYY-MM-DD HH:MM:SS", so comparing the date prefix is exact. The extra GMT bounds (a local
+  // day lies within UTC-12..UTC+14 of its GMT time) add nothing to the result but let the start-time index serve
+  // the range in order, so a page never sorts the whole range.
   if (q.from) {
-    parts.push("start_time_local >= ?");
-    args.push(q.from);
+    parts.push("start_time_local >= ?", "start_time_gmt >= ?");
+    args.push(q.from, shiftDay(q.from, -1));
   }
   if (q.to) {
-    parts.push("start_time_local < ?");
-    args.push(nextDay(q.to));
+    parts.push("start_time_local < ?", "start_time_gmt < ?");
+    args.push(shiftDay(q.to, 1), shiftDay(q.to, 2));
   }
   return { sql: parts.length ? `WHERE ${parts.join(" AND ")}` : "", args };
 }
 
-function nextDay(date: string): string {
+function shiftDay(date: string, days: number): string {
   const d = new Date(`${date.slice(0, 10)}T00:00:00Z`);
-  if (Number.isNaN(d.getTime())) return `${date}\uffff`;
-  d.setUTCDate(d.getUTCDate() + 1);
+  if (Number.isNaN(d.getTime())) return date;
+  d.setUTCDate(d.getUTCDate() + days);
   return d.toISOString().slice(0, 10);
 }
 
 /** One page of activities plus the total matching the filter. */
 export async function listActivities(db: Db, q: ActivityQuery): Promise<{ rows: ActivityRow[]; total: number }> {
-  const where = whereOf(q);
   const order = q.order === "asc" ? "ASC" : "DESC";
-  const sort = SORTS[q.sort ?? "start_time"] ?? SORTS.start_time;
-  const [page, count] = await db.batch([
-    {
-      sql: `SELECT ${COLUMNS} FROM activities ${where.sql} ORDER BY ${sort.replaceAll("{o}", order)} LIMIT ? OFFSET ?`,
-      args: [...where.args, Math.max(0, Math.floor(q.limit)), Math.max(0, Math.floor(q.offset))],
-    },
+  const sortKey = SORTS[q.sort ?? "start_time"] ? q.sort ?? "start_time" : "start_time";
+  const orderBy = `ORDER BY ${SORTS[sortKey].replaceAll("{o}", order)} LIMIT ? OFFSET ?`;
+  const paging = [Math.max(0, Math.floor(q.limit)), Math.max(0, Math.floor(q.offset))];
+  const state = q.filter === "all" ? null : q.filter === "missing" ? "missing_or_failed" : q.filter;
+  const where = whereOf(q, state);
+  let page: InStatement;
+  if (state === "missing_or_failed" && sortKey === "start_time") {
+    // Two index-ordered halves merged: SQLite pages them without sorting every missing row (IN would sort).
+    const m = whereOf(q, "missing"), f = whereOf(q, "failed");
+    page = {
+      sql: `SELECT ${COLUMNS} FROM activities ${m.sql} UNION ALL SELECT ${COLUMNS} FROM activities ${f.sql} ${orderBy}`,
+      args: [...m.args, ...f.args, ...paging],
+    };
+  } else {
+    page = { sql: `SELECT ${COLUMNS} FROM activities ${where.sql} ${orderBy}`, args: [...where.args, ...paging] };
+  }
+  const [rows, count] = await db.batch([
+    page,
     { sql: `SELECT COUNT(*) AS n FROM activities ${where.sql}`, args: where.args },
   ], "read");
-  return { rows: page.rows.map((r) => toRow(r as Record<string, unknown>)), total: Number(count.rows[0].n) };
+  return { rows: rows.rows.map((r) => toRow(r as Record<string, unknown>)), total: Number(count.rows[0].n) };
 }
 
 /** The activity with this id, or null. */
@@ -227,7 +241,8 @@ export async function upsertActivities(db: Db, items: GarminActivitySummary[], n
       a.activityName ?? null,
       a.activityType?.typeKey ?? null,
       a.startTimeLocal ?? a.startTimeGMT ?? "",
-      a.startTimeGMT ?? null,
+      // Without a GMT time the local one stands in (within a day of it), so every row sorts and ranges by start.
+      a.startTimeGMT ?? a.startTimeLocal ?? "",
       numOrNull(a.duration),
       numOrNull(a.distance),
       numOrNull(a.calories),

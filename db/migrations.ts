@@ -3,6 +3,7 @@
  * nothing is read from the source tree at run time. Add a new file and a new line; never edit a shipped one.
  */
 import m0001 from "./migrations/0001_init.sql" with { type: "text" };
+import m0020 from "./migrations/0020_activity_list_indexes.sql" with { type: "text" };
 
 /** A migration: a version number, a name, and its SQL. */
 export interface Migration {
@@ -14,4 +15,5 @@ export interface Migration {
 /** All migrations, oldest first. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "0001_init", sql: m0001 },
+  { version: 20, name: "0020_activity_list_indexes", sql: m0020 },
 ];
