@@ -80,3 +80,27 @@ export interface GarminAuth {
   /** True when a usable (active) session is stored. Cheap: no network. */
   hasSession(): Promise<boolean>;
 }
+
+/** Options of a browser sign-in (`login --browser`). */
+export interface BrowserLoginOptions {
+  /** Chromium/Chrome binary; default env GARMINSYNC_BROWSER, else /usr/bin/chromium. */
+  executablePath?: string;
+  /** Headless (tests, automation); default false: a window for a person. */
+  headless?: boolean;
+  /** How long to wait for the sign-in to finish (default 10 minutes). */
+  timeoutMs?: number;
+  /** Called with the Playwright page once the sign-in page is open (automation and tests fill the form here). */
+  onPage?: (page: unknown) => Promise<void>;
+  /** Progress messages for the person ("a browser window opened ..."). */
+  notify?: (message: string) => void;
+}
+
+/** Optional extras of the full implementation (sync/garmin/garmin.ts), for the CLI, API and daemon. */
+export interface GarminAuthExtras {
+  /** Opens a browser on Garmin's sign-in page, captures the service ticket, exchanges it. */
+  loginWithBrowser(options?: BrowserLoginOptions): Promise<LoginResult>;
+  /** Refreshes the tokens now. */
+  refreshNow(): Promise<void>;
+  /** Refreshes when the last refresh is older than `maxAgeMs` (default 24 h); for a daemon timer. */
+  refreshIfStale(maxAgeMs?: number): Promise<boolean>;
+}

@@ -1,0 +1,141 @@
+/**
+ * The composition of the Garmin client: `createGarmin(...)` wires transport, stored session, API and auth;
+ * `ensureSession` is what a sync calls first; `refreshIfStale` is what a daemon calls on a timer.
+ */
+import type { Db } from "../../db/client.ts";
+import type { Config } from "../../lib/config.ts";
+import { NotAuthenticated } from "../../lib/errors.ts";
+import type { Logger } from "../../lib/log.ts";
+import { createGarminApi } from "./api.ts";
+import { createGarminAuth, type GarminAuthService } from "./auth.ts";
+import { captureTicketInBrowser } from "./browser_login.ts";
+import { ANDROID_SERVICE_URL, ANDROID_SSO_CLIENT_ID } from "./constants.ts";
+import { createTransport, type Pacer } from "./http.ts";
+import { createSession, EXPIRED_MESSAGE } from "./session.ts";
+import { createTokenCodec } from "./token_crypto.ts";
+import type { BrowserLoginOptions, GarminApi, GarminAuthExtras, LoginResult } from "./types.ts";
+
+/** Knobs for tests and tuning; defaults suit the real Garmin. */
+export interface GarminHttpOptions {
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  maxAttempts?: number;
+  timeoutMs?: number;
+  downloadTimeoutMs?: number;
+  maxRateLimitRetries?: number;
+  maxPauseMs?: number;
+}
+
+/** Options of `createGarmin`. */
+export interface CreateGarminOptions {
+  db: Db;
+  config: Config;
+  log: Logger;
+  clock?: () => Date;
+  http?: GarminHttpOptions;
+  /** Share one pacer between clients of the same process (pacing is per process). */
+  pacer?: Pacer;
+  /** Cross-process refresh lease length and poll interval. */
+  lease?: { leaseMs?: number; pollMs?: number };
+  /** How long a login waits for its MFA code (default 10 min). */
+  pendingTtlMs?: number;
+  /** Wait between the portal sign-in page and its POST (default 5 × request delay). */
+  portalPauseMs?: number;
+}
+
+/** The auth side with every extra the CLI, API and daemon use. */
+export type FullGarminAuth = GarminAuthService & GarminAuthExtras;
+
+/** The Garmin client. */
+export interface Garmin {
+  api: GarminApi;
+  auth: FullGarminAuth;
+}
+
+/** Builds the Garmin client on the database, configuration and logger. */
+export function createGarmin(options: CreateGarminOptions): Garmin {
+  const { db, config, log } = options;
+  const clock = options.clock ?? (() => new Date());
+  const transport = createTransport({
+    garminUrl: config.garminUrl,
+    requestDelayMs: config.requestDelayMs,
+    log,
+    pacer: options.pacer,
+    ...options.http,
+  });
+  if (config.garminPassword) log.addSecret(config.garminPassword);
+  if (config.secretKey) log.addSecret(config.secretKey);
+  const session = createSession({
+    db,
+    transport,
+    log,
+    codec: createTokenCodec(config.secretKey),
+    clock,
+    leaseMs: options.lease?.leaseMs,
+    pollMs: options.lease?.pollMs,
+  });
+  const api = createGarminApi({ db, transport, session, log });
+  const auth = createGarminAuth({
+    db,
+    transport,
+    session,
+    api,
+    log,
+    clock,
+    pendingTtlMs: options.pendingTtlMs,
+    portalPauseMs: options.portalPauseMs ?? config.requestDelayMs * 5,
+  });
+
+  async function loginWithBrowser(o: BrowserLoginOptions = {}): Promise<LoginResult> {
+    const signInUrl = transport.url(
+      "sso",
+      `/mobile/sso/en_US/sign-in?${new URLSearchParams({
+        clientId: ANDROID_SSO_CLIENT_ID,
+        service: ANDROID_SERVICE_URL,
+      })}`,
+    );
+    const { ticket, serviceUrl } = await captureTicketInBrowser({
+      signInUrl,
+      executablePath: o.executablePath ?? Deno.env.get("GARMINSYNC_BROWSER") ?? "/usr/bin/chromium",
+      headless: o.headless ?? false,
+      timeoutMs: o.timeoutMs ?? 10 * 60_000,
+      log,
+      onPage: o.onPage,
+      notify: o.notify,
+    });
+    return await auth.completeWithTicket(ticket, serviceUrl, "browser");
+  }
+
+  return { api, auth: { ...auth, loginWithBrowser } };
+}
+
+/**
+ * Makes sure a session is stored before a sync: when none is and GARMIN_EMAIL + GARMIN_PASSWORD are set, logs in
+ * with them. MFA or a block fails at once saying so; no session and no credentials → NotAuthenticated.
+ */
+export async function ensureSession(garmin: Garmin, config: Config): Promise<void> {
+  if (await garmin.auth.hasSession()) return;
+  if (config.garminEmail && config.garminPassword) {
+    const result = await garmin.auth.login(config.garminEmail, config.garminPassword);
+    if (result.status === "mfa_required") {
+      throw new NotAuthenticated(
+        "Garmin asks for an MFA code to log in with GARMIN_EMAIL/GARMIN_PASSWORD, which a sync cannot enter: run " +
+          "`garminsync login` (it prompts for the code) or log in from the dashboard, then sync again",
+      );
+    }
+    return;
+  }
+  const status = await garmin.auth.status();
+  if (status.state === "expired") {
+    throw new NotAuthenticated(`${EXPIRED_MESSAGE}; or set GARMIN_EMAIL and GARMIN_PASSWORD`);
+  }
+  throw new NotAuthenticated(
+    "not logged in to Garmin Connect: run `garminsync login` (or --browser, --ticket, --import), log in from the " +
+      "dashboard, or set GARMIN_EMAIL and GARMIN_PASSWORD",
+  );
+}
+
+/** For a daemon timer: refreshes an idle session once `maxAgeMs` (default 24 h) after its last refresh. */
+export function refreshIfStale(garmin: Garmin, maxAgeMs?: number): Promise<boolean> {
+  return garmin.auth.refreshIfStale(maxAgeMs);
+}
