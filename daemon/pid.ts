@@ -1,0 +1,126 @@
+/**
+ * The daemon's PID file, `<dataDir>/garminsync.pid`: JSON `{pid, port, host, started_at}`. Created with
+ * `createNew` so two daemons starting at once cannot both win; a file whose process is gone is stale and taken
+ * over.
+ */
+
+/** What the PID file holds. */
+export interface PidInfo {
+  pid: number;
+  port: number;
+  host: string;
+  started_at: string;
+}
+
+/** Where the PID file of a data folder lives. */
+export function pidFilePath(dataDir: string): string {
+  return `${dataDir}/garminsync.pid`;
+}
+
+/** Reads the PID file; null when absent or unreadable (a torn or foreign file counts as stale). */
+export async function readPidFile(path: string): Promise<PidInfo | null> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+  try {
+    const v = JSON.parse(text);
+    if (typeof v?.pid !== "number" || !Number.isInteger(v.pid) || v.pid <= 0) return null;
+    return {
+      pid: v.pid,
+      port: Number(v.port) || 0,
+      host: String(v.host ?? "127.0.0.1"),
+      started_at: String(v.started_at ?? ""),
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** True when a process with this id exists and has not exited (signal 0 probes without sending anything). */
+export function processAlive(pid: number): boolean {
+  try {
+    Deno.kill(pid, 0 as unknown as Deno.Signal);
+  } catch (e) {
+    // EPERM: it exists but belongs to someone else.
+    return e instanceof Deno.errors.PermissionDenied;
+  }
+  // An exited child its parent has not reaped yet (a zombie) still answers signal 0.
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * True when the file's process is a live GarminSync daemon other than us. Our own pid means the file is left
+ * over from an earlier container run (the daemon is often pid 1 in Docker); on Linux a process whose command
+ * line mentions neither "daemon" nor "garminsync" is an unrelated program that reused the pid.
+ */
+export async function isLiveDaemon(info: PidInfo): Promise<boolean> {
+  if (info.pid === Deno.pid || !processAlive(info.pid)) return false;
+  try {
+    const cmdline = (await Deno.readTextFile(`/proc/${info.pid}/cmdline`)).replaceAll("\0", " ");
+    return /daemon|garminsync/i.test(cmdline);
+  } catch {
+    return true; // no /proc (macOS) or not readable: trust the pid
+  }
+}
+
+/** Thrown when a live daemon already owns the data folder. */
+export class DaemonAlreadyRunning extends Error {
+  constructor(readonly info: PidInfo, path: string) {
+    super(
+      `a GarminSync daemon is already running (pid ${info.pid}, port ${info.port}, started ${info.started_at}); ` +
+        `stop it with \`garminsync daemon --stop\` (PID file ${path})`,
+    );
+    this.name = "DaemonAlreadyRunning";
+  }
+}
+
+/**
+ * Creates the PID file for `info`, taking over a stale one; throws DaemonAlreadyRunning when a live daemon owns
+ * it. Returns true when a stale file was replaced.
+ */
+export async function acquirePidFile(path: string, info: PidInfo): Promise<boolean> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await Deno.writeTextFile(path, JSON.stringify(info) + "\n", { createNew: true, mode: 0o644 });
+      return attempt > 0;
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+    }
+    const existing = await readPidFile(path);
+    if (existing && await isLiveDaemon(existing)) throw new DaemonAlreadyRunning(existing, path);
+    try {
+      await Deno.remove(path);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+  }
+  const existing = await readPidFile(path);
+  throw new DaemonAlreadyRunning(existing ?? { ...info, pid: 0 }, path);
+}
+
+/** Rewrites our PID file atomically (e.g. with the real port after listening on port 0). */
+export async function updatePidFile(path: string, info: PidInfo): Promise<void> {
+  const tmp = `${path}.${Deno.pid}.tmp`;
+  await Deno.writeTextFile(tmp, JSON.stringify(info) + "\n", { mode: 0o644 });
+  await Deno.rename(tmp, path);
+}
+
+/** Removes the PID file if it is still ours. */
+export async function releasePidFile(path: string, pid = Deno.pid): Promise<void> {
+  const existing = await readPidFile(path);
+  if (existing && existing.pid !== pid) return;
+  try {
+    await Deno.remove(path);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+}

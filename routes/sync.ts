@@ -1,0 +1,62 @@
+/**
+ * Starting a sync and polling it: one job at a time, no queue, no job id.
+ */
+import { Hono } from "hono";
+import type { AppDeps } from "../lib/deps.ts";
+import type { JobKind } from "../sync/job_types.ts";
+import { jsonBody, requireJsonBody } from "./validation.ts";
+import { conflictSchema, errorSchema, syncJobSchema, syncStartBody } from "./schemas.ts";
+import type { ApiOperation } from "./openapi.ts";
+
+const START_PATHS: [string, JobKind][] = [
+  ["/garmin/activities", "activities"],
+  ["/garmin/health", "health"],
+  ["/garmin/workouts", "workouts"],
+  ["/api/sync/trigger", "full"],
+];
+
+/** Routes: POST /garmin/{activities,health,workouts}, POST /api/sync/trigger, GET /garmin/sync/status. */
+export function syncRoutes(deps: AppDeps): Hono {
+  const app = new Hono();
+  for (const [path, kind] of START_PATHS) {
+    app.post(path, requireJsonBody, jsonBody(syncStartBody), (c) => {
+      const { since } = c.req.valid("json");
+      // start() is synchronous check-and-set: of simultaneous requests exactly one wins, the rest throw
+      // SyncAlreadyRunning, which the error handler answers as 409 {error, job}.
+      const job = deps.jobs.start(kind, { since, trigger: "api" });
+      return c.json(job, 202);
+    });
+  }
+  app.get("/garmin/sync/status", (c) => {
+    c.header("Cache-Control", "no-store");
+    return c.json(deps.jobs.status());
+  });
+  return app;
+}
+
+/** OpenAPI description of these routes. */
+export const syncDocs: ApiOperation[] = [
+  ...START_PATHS.map(([path, kind]): ApiOperation => ({
+    method: "post",
+    path,
+    tags: ["sync"],
+    summary: kind === "full"
+      ? "Start a full sync (activities, then health, then workouts)"
+      : `Start a ${kind} sync in the background`,
+    body: syncStartBody,
+    bodyRequired: false,
+    responses: {
+      202: { description: "started; poll GET /garmin/sync/status", schema: syncJobSchema },
+      409: { description: "a sync is already running (only one at a time)", schema: conflictSchema },
+      415: { description: "the body is not JSON", schema: errorSchema },
+      422: { description: "invalid body", schema: errorSchema },
+    },
+  })),
+  {
+    method: "get",
+    path: "/garmin/sync/status",
+    tags: ["sync"],
+    summary: "The current (or last) sync job; idle in a fresh process",
+    responses: { 200: { description: "the job", schema: syncJobSchema } },
+  },
+];
