@@ -1,0 +1,299 @@
+import { deepStrictEqual as assertEquals, ok as assert, throws as assertThrows } from "node:assert/strict";
+import { type Db, migrate, openDb } from "../db/client.ts";
+import { listLogs, startLog } from "../db/logs.ts";
+import { createLogger } from "../lib/log.ts";
+import { GarminUnavailable, SyncAlreadyRunning, SyncInterrupted } from "../lib/errors.ts";
+import { createJobManager, type Runner } from "../sync/jobs.ts";
+import type { JobManager, SyncJob } from "../sync/job_types.ts";
+
+const log = createLogger({ sink: () => {}, level: "error" });
+
+async function withDb(fn: (db: Db) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir();
+  const db = await openDb(`file:${dir}/t.db`);
+  try {
+    await migrate(db);
+    await fn(db);
+  } finally {
+    db.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** A runner that processes `n` items, `ms` apart, stopping when its signal aborts. */
+function stepper(n: number, ms: number, extra: { fail?: Error; partial?: boolean } = {}): Runner {
+  return async (reporter) => {
+    reporter.setTotal(n);
+    for (let i = 0; i < n; i++) {
+      if (reporter.signal.aborted) throw new SyncInterrupted();
+      await sleep(ms);
+      if (extra.fail && i === Math.floor(n / 2)) throw extra.fail;
+      reporter.advance(1, `item ${i + 1} of ${n}`);
+    }
+    return {
+      status: extra.partial ? "partial" : "success",
+      message: extra.partial ? `1 of ${n} items failed: boom` : `${n} items`,
+      items_processed: n,
+      activities_processed: n,
+      activities_downloaded: n - (extra.partial ? 1 : 0),
+    };
+  };
+}
+
+function runners(r: Partial<Record<"activities" | "health" | "workouts", Runner>> = {}) {
+  return {
+    activities: r.activities ?? stepper(3, 1),
+    health: r.health ?? stepper(3, 1),
+    workouts: r.workouts ?? stepper(3, 1),
+  };
+}
+
+async function pollUntilDone(jobs: JobManager, everyMs = 2): Promise<SyncJob[]> {
+  const seen: SyncJob[] = [];
+  while (true) {
+    const s = jobs.status();
+    seen.push(s);
+    if (s.status !== "in_progress") return seen;
+    await sleep(everyMs);
+  }
+}
+
+Deno.test("[jobs] a fresh manager is idle with progress 0, nulls and no items", async () => {
+  await withDb(async (db) => {
+    const jobs = createJobManager({ db, log, runners: runners() });
+    assertEquals(jobs.status(), {
+      status: "idle",
+      progress: 0,
+      job_type: null,
+      start_time: null,
+      end_time: null,
+      error_message: null,
+      details: null,
+      items_done: 0,
+      items_total: 0,
+    });
+    assertEquals(jobs.running(), false);
+    await jobs.shutdown();
+  });
+});
+
+Deno.test("[jobs] start returns in_progress at once, then polling sees rising progress up to completed 1.0", async () => {
+  await withDb(async (db) => {
+    const jobs = createJobManager({ db, log, runners: runners({ health: stepper(40, 3) }) });
+    const t0 = performance.now();
+    const started = jobs.start("health");
+    assert(performance.now() - t0 < 50, "start must not wait for the work");
+    assertEquals([started.status, started.progress, started.job_type], ["in_progress", 0, "health"]);
+    assert(started.start_time && !Number.isNaN(Date.parse(started.start_time)));
+    assertEquals(started.end_time, null);
+
+    const seen = await pollUntilDone(jobs);
+    const progresses = seen.map((s) => s.progress);
+    for (let i = 1; i < progresses.length; i++) assert(progresses[i] >= progresses[i - 1], "progress went back");
+    const during = seen.filter((s) => s.status === "in_progress").map((s) => s.progress);
+    assert(new Set(during).size >= 5, `expected rising progress, saw ${[...new Set(during)].join(", ")}`);
+    assert(during.every((p) => p < 1), "1.0 only on completion");
+    // No step between two polls larger than a few items' worth (2 % of 40 items = 0.8 item).
+    for (let i = 1; i < during.length; i++) assert(during[i] - during[i - 1] <= 0.1);
+
+    const done = jobs.status();
+    assertEquals([done.status, done.progress, done.job_type, done.error_message], ["completed", 1, "health", null]);
+    assert(done.end_time && Date.parse(done.end_time) >= Date.parse(started.start_time!));
+    assertEquals([done.items_done, done.items_total], [40, 40]);
+
+    const logs = await listLogs(db, { limit: 10, offset: 0 });
+    assertEquals(logs.rows.length, 1);
+    assertEquals([logs.rows[0].operation, logs.rows[0].status, logs.rows[0].items_processed], [
+      "health",
+      "success",
+      40,
+    ]);
+    assert(logs.rows[0].finished_at);
+    // A finished job stays visible until the next start.
+    await sleep(5);
+    assertEquals(jobs.status().status, "completed");
+    await jobs.shutdown();
+  });
+});
+
+Deno.test("[jobs] a second start while running throws SyncAlreadyRunning carrying the running job", async () => {
+  await withDb(async (db) => {
+    const jobs = createJobManager({ db, log, runners: runners({ workouts: stepper(10, 5) }) });
+    jobs.start("workouts");
+    let err: unknown;
+    try {
+      jobs.start("activities");
+    } catch (e) {
+      err = e;
+    }
+    assert(err instanceof SyncAlreadyRunning);
+    assertEquals(err.status, 409);
+    const carried = err.extra.job as SyncJob;
+    assertEquals([carried.status, carried.job_type], ["in_progress", "workouts"]);
+    await jobs.idle();
+    assertEquals(jobs.status().status, "completed");
+    // After it finished, a new start wins and resets the job.
+    const again = jobs.start("activities");
+    assertEquals([again.status, again.job_type, again.progress, again.end_time], [
+      "in_progress",
+      "activities",
+      0,
+      null,
+    ]);
+    await jobs.idle();
+    await jobs.shutdown();
+  });
+});
+
+Deno.test("[jobs] of 50 simultaneous starts exactly one wins, the other 49 get SyncAlreadyRunning", async () => {
+  await withDb(async (db) => {
+    const jobs = createJobManager({ db, log, runners: runners({ activities: stepper(5, 2) }) });
+    const results = await Promise.allSettled(
+      Array.from({ length: 50 }, (_, i) => Promise.resolve().then(() => jobs.start(i % 2 ? "activities" : "full"))),
+    );
+    const won = results.filter((r) => r.status === "fulfilled");
+    const lost = results.filter((r) => r.status === "rejected");
+    assertEquals(won.length, 1);
+    assertEquals(lost.length, 49);
+    assert(lost.every((r) => r.status === "rejected" && r.reason instanceof SyncAlreadyRunning));
+    await jobs.idle();
+    assertEquals((await listLogs(db, { limit: 100, offset: 0 })).total, 1);
+    await jobs.shutdown();
+  });
+});
+
+Deno.test("[jobs] a failing runner keeps the progress reached, sets error_message and end_time, logs error", async () => {
+  await withDb(async (db) => {
+    const fail = new GarminUnavailable("Garmin Connect kept answering 503: try again later");
+    const jobs = createJobManager({ db, log, runners: runners({ activities: stepper(10, 1, { fail }) }) });
+    jobs.start("activities");
+    await jobs.idle();
+    const s = jobs.status();
+    assertEquals(s.status, "failed");
+    assertEquals(s.error_message, fail.message);
+    assert(s.end_time);
+    assertEquals(s.items_done, 5);
+    assert(Math.abs(s.progress - 0.5) < 1e-9, `progress kept at 0.5, got ${s.progress}`);
+    const row = (await listLogs(db, { limit: 1, offset: 0 })).rows[0];
+    assertEquals([row.status, row.message], ["error", fail.message]);
+    await jobs.shutdown();
+  });
+});
+
+Deno.test("[jobs] a partial run completes with the reason and a 'partial' log row", async () => {
+  await withDb(async (db) => {
+    const jobs = createJobManager({ db, log, runners: runners({ activities: stepper(4, 1, { partial: true }) }) });
+    jobs.start("activities");
+    await jobs.idle();
+    const s = jobs.status();
+    assertEquals([s.status, s.progress, s.error_message], ["completed", 1, "1 of 4 items failed: boom"]);
+    const row = (await listLogs(db, { limit: 1, offset: 0 })).rows[0];
+    assertEquals([row.status, row.activities_processed, row.activities_downloaded], ["partial", 4, 3]);
+    await jobs.shutdown();
+  });
+});
+
+Deno.test("[jobs] full runs activities, health, workouts in order sharing one rising 0..1 range", async () => {
+  await withDb(async (db) => {
+    const order: string[] = [];
+    const tag = (name: string, r: Runner): Runner => async (rep, opt) => {
+      order.push(name);
+      return await r(rep, opt);
+    };
+    const jobs = createJobManager({
+      db,
+      log,
+      runners: {
+        activities: tag("activities", stepper(10, 2)),
+        health: tag("health", stepper(10, 2)),
+        workouts: tag("workouts", stepper(10, 2)),
+      },
+    });
+    jobs.start("full", { since: "2024-01-01" });
+    const seen = await pollUntilDone(jobs, 1);
+    assertEquals(order, ["activities", "health", "workouts"]);
+    const p = seen.map((s) => s.progress);
+    for (let i = 1; i < p.length; i++) assert(p[i] >= p[i - 1]);
+    assert(seen.some((s) => s.status === "in_progress" && s.details?.startsWith("health:")));
+    const mid = seen.filter((s) => s.details?.startsWith("health:") && s.status === "in_progress");
+    assert(mid.every((s) => s.progress >= 0.6 - 1e-9 && s.progress <= 0.85 + 1e-9), "health owns 0.6..0.85");
+    const done = jobs.status();
+    assertEquals([done.status, done.progress, done.job_type, done.items_done], ["completed", 1, "full", 30]);
+    const row = (await listLogs(db, { limit: 1, offset: 0 })).rows[0];
+    assertEquals([row.operation, row.status, row.activities_processed, row.items_processed], [
+      "full",
+      "success",
+      30,
+      30,
+    ]);
+    await jobs.shutdown();
+  });
+});
+
+Deno.test("[jobs] shutdown mid-run aborts the reporter's signal and records the run as interrupted", async () => {
+  await withDb(async (db) => {
+    const jobs = createJobManager({ db, log, runners: runners({ activities: stepper(1000, 2) }) });
+    jobs.start("activities");
+    await sleep(30);
+    await jobs.shutdown(2000);
+    const s = jobs.status();
+    assertEquals(s.status, "failed");
+    assert(s.progress > 0 && s.progress < 1);
+    assert(s.error_message?.includes("interrupted"));
+    const row = (await listLogs(db, { limit: 1, offset: 0 })).rows[0];
+    assertEquals(row.status, "interrupted");
+    assert(row.finished_at);
+    assertThrows(() => jobs.start("health"), SyncInterrupted);
+  });
+});
+
+Deno.test("[jobs] shutdown records interrupted even when a runner ignores the signal past the timeout", async () => {
+  await withDb(async (db) => {
+    const stubborn: Runner = async (rep) => {
+      rep.setTotal(1);
+      await sleep(200);
+      rep.advance(1);
+      return { status: "success", message: "done anyway" };
+    };
+    const jobs = createJobManager({ db, log, runners: runners({ workouts: stubborn }) });
+    jobs.start("workouts");
+    await sleep(10);
+    const t0 = performance.now();
+    await jobs.shutdown(30);
+    assert(performance.now() - t0 < 150);
+    assertEquals((await listLogs(db, { limit: 1, offset: 0 })).rows[0].status, "interrupted");
+    await jobs.idle();
+    // The late finish changes neither the job nor the log row.
+    assertEquals(jobs.status().status, "failed");
+    assertEquals((await listLogs(db, { limit: 1, offset: 0 })).rows[0].status, "interrupted");
+  });
+});
+
+Deno.test("[jobs] a new manager after a process died mid-sync is idle and marks the old row interrupted", async () => {
+  await withDb(async (db) => {
+    const dead = await startLog(db, "full", new Date("2024-01-01T00:00:00Z"));
+    const jobs = createJobManager({ db, log, runners: runners() });
+    assertEquals(jobs.status().status, "idle");
+    // The next run's own row is not caught by the start-up sweep.
+    jobs.start("health");
+    await jobs.idle();
+    const rows = (await listLogs(db, { limit: 10, offset: 0 })).rows;
+    assertEquals(rows.find((r) => r.id === dead)?.status, "interrupted");
+    assertEquals(rows.find((r) => r.id !== dead)?.status, "success");
+    await jobs.shutdown();
+  });
+});
+
+Deno.test("[jobs] an unknown kind is refused without starting anything", async () => {
+  await withDb(async (db) => {
+    const jobs = createJobManager({ db, log, runners: runners() });
+    // deno-lint-ignore no-explicit-any
+    assertThrows(() => jobs.start("everything" as any), /unknown sync kind/);
+    assertEquals(jobs.status().status, "idle");
+    await jobs.shutdown();
+  });
+});
