@@ -13,7 +13,7 @@ import { ANDROID_SERVICE_URL, ANDROID_SSO_CLIENT_ID } from "./constants.ts";
 import { createTransport, type Pacer } from "./http.ts";
 import { createSession, EXPIRED_MESSAGE } from "./session.ts";
 import { createTokenCodec } from "./token_crypto.ts";
-import type { BrowserLoginOptions, GarminApi, GarminAuthExtras, LoginResult } from "./types.ts";
+import type { BrowserLoginOptions, GarminApi, GarminAuth, GarminAuthExtras, LoginResult } from "./types.ts";
 
 /** Knobs for tests and tuning; defaults suit the real Garmin. */
 export interface GarminHttpOptions {
@@ -113,7 +113,7 @@ export function createGarmin(options: CreateGarminOptions): Garmin {
  * Makes sure a session is stored before a sync: when none is and GARMIN_EMAIL + GARMIN_PASSWORD are set, logs in
  * with them. MFA or a block fails at once saying so; no session and no credentials → NotAuthenticated.
  */
-export async function ensureSession(garmin: Garmin, config: Config): Promise<void> {
+export async function ensureSession(garmin: { auth: GarminAuth }, config: Config): Promise<void> {
   if (await garmin.auth.hasSession()) return;
   if (config.garminEmail && config.garminPassword) {
     const result = await garmin.auth.login(config.garminEmail, config.garminPassword);
@@ -136,6 +136,7 @@ export async function ensureSession(garmin: Garmin, config: Config): Promise<voi
 }
 
 /** For a daemon timer: refreshes an idle session once `maxAgeMs` (default 24 h) after its last refresh. */
-export function refreshIfStale(garmin: Garmin, maxAgeMs?: number): Promise<boolean> {
-  return garmin.auth.refreshIfStale(maxAgeMs);
+export async function refreshIfStale(garmin: { auth: GarminAuth }, maxAgeMs?: number): Promise<boolean> {
+  const auth = garmin.auth as GarminAuth & Partial<GarminAuthExtras>;
+  return auth.refreshIfStale ? await auth.refreshIfStale(maxAgeMs) : false;
 }
