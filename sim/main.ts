@@ -1,0 +1,81 @@
+/**
+ * Standalone Garmin Connect simulator (`deno task sim`): serves the protocol on loopback until SIGINT/SIGTERM.
+ * Point GarminSync at it with GARMINSYNC_GARMIN_URL=<printed URL>.
+ */
+import { parseArgs } from "node:util";
+import { startSimulator } from "./server.ts";
+
+const USAGE = `Usage: deno task sim [--port 9999] [--activities 25] [--health-days 30] [--workouts 5] [--mfa] [--seed 1]
+  [--hostname 127.0.0.1] [--verbose]`;
+
+/** Parses a non-negative integer flag, or throws a message naming it. */
+function intFlag(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value)) throw new Error(`--${name} must be a non-negative integer, got "${value}"`);
+  return Number(value);
+}
+
+async function main(args: string[]): Promise<number> {
+  let values;
+  try {
+    values = parseArgs({
+      args,
+      options: {
+        port: { type: "string" },
+        hostname: { type: "string" },
+        activities: { type: "string" },
+        "health-days": { type: "string" },
+        workouts: { type: "string" },
+        seed: { type: "string" },
+        mfa: { type: "boolean" },
+        verbose: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  let options;
+  try {
+    options = {
+      port: intFlag("port", values.port, 9999),
+      hostname: values.hostname ?? "127.0.0.1",
+      activities: intFlag("activities", values.activities, 25),
+      healthDays: intFlag("health-days", values["health-days"], 30),
+      workouts: intFlag("workouts", values.workouts, 5),
+      seed: intFlag("seed", values.seed, 1),
+      account: { mfa: values.mfa ?? false },
+      quiet: !values.verbose,
+    };
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const sim = await startSimulator(options);
+  console.log(`Garmin Connect simulator listening on ${sim.url}`);
+  console.log(`  GARMINSYNC_GARMIN_URL=${sim.url}`);
+  console.log(`  GARMIN_EMAIL=${sim.account.email}`);
+  console.log(`  GARMIN_PASSWORD=${sim.account.password}`);
+  if (sim.account.mfa) console.log(`  MFA code: ${sim.account.mfaCode}`);
+  console.log(
+    `  ${sim.activities.length} activities, ${options.healthDays} days of health data, ` +
+      `${sim.workoutIds().length} workouts. Ctrl+C stops it.`,
+  );
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    Deno.addSignalListener("SIGINT", stop);
+    Deno.addSignalListener("SIGTERM", stop);
+  });
+  await sim.close();
+  console.log("Simulator stopped.");
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
