@@ -63,6 +63,8 @@ export const HEALTH_NUMBER_COLUMNS = [
   "body_fat",
 ] as const;
 
+const WEIGHT_COLUMNS = ["weight_g", "bmi", "body_fat", "has_weight", "weight_json"];
+
 type NumberColumn = typeof HEALTH_NUMBER_COLUMNS[number];
 
 /** What the health sync stores for one day. */
@@ -100,8 +102,16 @@ export async function listHealthDays(db: Db, from: string, to: string): Promise<
   return r.rows.map((row) => toRow(row as Record<string, unknown>));
 }
 
-/** Writes one day (replacing what was stored for it). */
-export async function upsertHealthDay(db: Db, d: HealthDayInput, now = new Date()): Promise<void> {
+/**
+ * Writes one day, replacing what was stored for it; with `keepWeight` a stored day keeps its weight columns
+ * (the weight call failed, so the new row knows nothing about weight).
+ */
+export async function upsertHealthDay(
+  db: Db,
+  d: HealthDayInput,
+  now = new Date(),
+  options: { keepWeight?: boolean } = {},
+): Promise<void> {
   const cols = [
     "calendar_date",
     ...HEALTH_NUMBER_COLUMNS,
@@ -128,7 +138,10 @@ export async function upsertHealthDay(db: Db, d: HealthDayInput, now = new Date(
   ];
   await db.execute({
     sql: `INSERT INTO health_days (${cols.join(", ")}) VALUES (${cols.map(() => "?").join(", ")}) ` +
-      `ON CONFLICT(calendar_date) DO UPDATE SET ${cols.slice(1).map((c) => `${c} = excluded.${c}`).join(", ")}`,
+      `ON CONFLICT(calendar_date) DO UPDATE SET ${
+        cols.slice(1).filter((c) => !(options.keepWeight && WEIGHT_COLUMNS.includes(c)))
+          .map((c) => `${c} = excluded.${c}`).join(", ")
+      }`,
     args,
   });
 }
