@@ -58,7 +58,18 @@ async function main(args: string[]): Promise<number> {
     console.error(`${(err as Error).message}\n${USAGE}`);
     return 2;
   }
-  const sim = await startSimulator(options);
+  let sim;
+  try {
+    sim = await startSimulator(options);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    console.error(
+      code === "EADDRINUSE"
+        ? `Port ${options.port} is already in use: pick another with --port.`
+        : `The simulator could not start: ${(err as Error).message}`,
+    );
+    return 1;
+  }
   console.log(`Garmin Connect simulator listening on ${sim.url}`);
   console.log(`  GARMINSYNC_GARMIN_URL=${sim.url}`);
   console.log(`  GARMIN_EMAIL=${sim.account.email}`);

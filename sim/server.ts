@@ -83,6 +83,11 @@ export interface SimOptions {
   quiet?: boolean;
   /** DI client ids the token endpoint refuses with 401 invalid_client (to exercise a client's fallback list). */
   rejectDiClientIds?: string[];
+  /**
+   * Default true, as Garmin does since June 2026: DI access tokens exchanged from a ticket whose service URL ends in
+   * `/sso/embed` (the classic widget) are refused by connectapi with 401 "Token is not active".
+   */
+  rejectWidgetDiTokens?: boolean;
   /** Service-ticket lifetime in seconds; default 300. */
   ticketTtlSec?: number;
   /** How long a pending MFA login waits for its code, in seconds; default 600. */
@@ -237,10 +242,13 @@ interface Ticket {
 interface AccessToken {
   expMs: number;
   expired: boolean;
+  /** DI tokens minted from a widget (`/sso/embed`) ticket: connectapi refuses them since June 2026. */
+  widgetAudience: boolean;
 }
 
 interface RefreshToken {
   clientId: string;
+  widgetAudience: boolean;
   expMs: number;
   spent: boolean;
   revoked: boolean;
@@ -376,6 +384,7 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
   const healthDays = options.healthDays ?? 30;
   const quiet = options.quiet ?? true;
   const rejectedClientIds = new Set(options.rejectDiClientIds ?? []);
+  const rejectWidgetDi = options.rejectWidgetDiTokens ?? true;
 
   const profileRand = prngFor(seed, "profile");
   const profileId = 80_000_000 + Math.floor(profileRand() * 10_000_000);
@@ -467,7 +476,7 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
     return t;
   }
 
-  function issueAccessToken(clientId: string): { token: string; jti: string } {
+  function issueAccessToken(clientId: string, widgetAudience = false): { token: string; jti: string } {
     const iat = Math.floor(now().getTime() / 1000);
     const jti = randomUUID();
     const header = base64url(JSON.stringify({ alg: "HS256", typ: "JWT" }));
@@ -483,26 +492,31 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
     }));
     const signature = base64url(createHmac("sha256", jwtKey).update(`${header}.${payload}`).digest());
     const token = `${header}.${payload}.${signature}`;
-    accessTokens.set(token, { expMs: (iat + accessTtl) * 1000, expired: false });
+    accessTokens.set(token, { expMs: (iat + accessTtl) * 1000, expired: false, widgetAudience });
     secrets.add(token);
     return { token, jti };
   }
 
-  function issueRefreshToken(clientId: string): string {
+  function issueRefreshToken(clientId: string, widgetAudience: boolean): string {
     const token = `${randomUUID()}.${randomAlnum(40)}`;
-    refreshTokens.set(token, { clientId, expMs: now().getTime() + refreshTtl * 1000, spent: false, revoked: false });
+    const expMs = now().getTime() + refreshTtl * 1000;
+    refreshTokens.set(token, { clientId, widgetAudience, expMs, spent: false, revoked: false });
     secrets.add(token);
     return token;
   }
 
-  function tokenResponse(clientId: string, tokenType: "bearer" | "Bearer"): Record<string, unknown> {
-    const access = issueAccessToken(clientId);
+  function tokenResponse(
+    clientId: string,
+    tokenType: "bearer" | "Bearer",
+    widgetAudience = false,
+  ): Record<string, unknown> {
+    const access = issueAccessToken(clientId, widgetAudience);
     return {
       scope: DI_SCOPE,
       jti: access.jti,
       access_token: access.token,
       token_type: tokenType,
-      refresh_token: issueRefreshToken(clientId),
+      refresh_token: issueRefreshToken(clientId, widgetAudience),
       expires_in: accessTtl,
       refresh_token_expires_in: refreshTtl,
       customerId: garminGuid,
@@ -514,7 +528,7 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
     const m = /^bearer\s+(\S+)$/i.exec(header.trim());
     if (!m) return false;
     const t = accessTokens.get(m[1]);
-    return !!t && !t.expired && t.expMs > now().getTime();
+    return !!t && !t.expired && !(t.widgetAudience && rejectWidgetDi) && t.expMs > now().getTime();
   }
 
   function unauthorized(): Reply {
@@ -737,7 +751,7 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
         return json(400, { error: "invalid_grant", error_description: "invalid service ticket provided" }, headers);
       }
       counters.diExchanges++;
-      return json(200, tokenResponse(clientId, "bearer"), headers);
+      return json(200, tokenResponse(clientId, "bearer", ticket.service.endsWith("/sso/embed")), headers);
     }
     if (grant === "refresh_token") {
       const presented = form.get("refresh_token") ?? "";
@@ -751,7 +765,7 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
       }
       rt.spent = true;
       counters.diRefreshes++;
-      return json(200, tokenResponse(clientId, "bearer"), headers);
+      return json(200, tokenResponse(clientId, "bearer", rt.widgetAudience), headers);
     }
     return json(400, { error: "unsupported_grant_type", error_description: `Unsupported grant type: ${grant}` });
   }

@@ -243,6 +243,56 @@ Deno.test("[sim] the browser sign-in page has the labelled inputs and posts to t
   });
 });
 
+const CHROMIUM = "/usr/bin/chromium";
+const hasChromium = (() => {
+  try {
+    return Deno.statSync(CHROMIUM).isFile;
+  } catch {
+    return false;
+  }
+})();
+
+Deno.test({
+  name: "[sim] headless Chromium signs in on the browser page (wrong MFA code, then right) and lands on ?ticket=",
+  ignore: !hasChromium,
+  fn: async () => {
+    const { chromium } = await import("playwright-core");
+    await withSim({ account: { mfa: true } }, async (sim) => {
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        headless: true,
+        args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+      });
+      try {
+        const page = await browser.newPage();
+        let landed = "";
+        await page.route("https://mobile.integration.garmin.com/**", (route) => {
+          landed = route.request().url();
+          return route.fulfill({ status: 200, contentType: "text/plain", body: "signed in" });
+        });
+        const service = encodeURIComponent(MOBILE_SERVICE);
+        await page.goto(`${sim.url}/mobile/sso/en_US/sign-in?clientId=GCM_ANDROID_DARK&service=${service}`);
+        await page.getByLabel("Email").fill(sim.account.email);
+        await page.getByLabel("Password").fill(sim.account.password);
+        await page.click("#login-btn-signin");
+        await page.waitForSelector("#mfa-code", { state: "visible" });
+        await page.fill("#mfa-code", "000000");
+        await page.click("#mfa-btn-submit");
+        await page.waitForSelector("#error:not(:empty)");
+        await page.fill("#mfa-code", sim.account.mfaCode);
+        await page.click("#mfa-btn-submit");
+        await page.waitForURL(/ticket=ST-/);
+        const ticket = new URL(landed).searchParams.get("ticket") ?? "";
+        assertMatch(landed, /^https:\/\/mobile\.integration\.garmin\.com\/gcm\/android\?ticket=ST-/);
+        const { res } = await diExchange(sim, ticket, MOBILE_SERVICE);
+        assertEquals(res.status, 200, "the captured ticket exchanges for DI tokens");
+      } finally {
+        await browser.close();
+      }
+    });
+  },
+});
+
 // ---------------------------------------------------------------------------------------------------------------
 // Tickets and DI tokens
 
@@ -464,6 +514,46 @@ Deno.test("[sim] widget SSO + OAuth1: a right signature is accepted, a wrong one
     await exQuery.body?.cancel();
     assertEquals(sim.counters().oauth1Preauthorized, 1);
     assertEquals(sim.counters().oauth2Exchanges, 2);
+  });
+});
+
+Deno.test("[sim] DI tokens from a widget (/sso/embed) ticket are refused by connectapi, as since June 2026", async () => {
+  await withSim({}, async (sim) => {
+    const signinUrl = `${sim.url}/sso/signin?service=${encodeURIComponent("https://sso.garmin.com/sso/embed")}`;
+    const page = await fetch(signinUrl);
+    const csrf = /name="_csrf"\s+value="(.+?)"/.exec(await page.text())![1];
+    const post = await fetch(signinUrl, {
+      method: "POST",
+      body: new URLSearchParams({
+        username: sim.account.email,
+        password: sim.account.password,
+        embed: "true",
+        _csrf: csrf,
+      }),
+    });
+    const ticket = /embed\?ticket=([^"]+)"/.exec(await post.text())![1];
+    const { res, json } = await diExchange(sim, ticket, "https://sso.garmin.com/sso/embed");
+    assertEquals(res.status, 200);
+    const refused = await api(sim, String(json.access_token), "/userprofile-service/socialProfile");
+    assertEquals(refused.status, 401);
+    assertMatch(refused.headers.get("www-authenticate") ?? "", /Token is not active/);
+    await refused.body?.cancel();
+  });
+});
+
+Deno.test("[sim] wrong widget password answers 401 with the FAIL status page", async () => {
+  await withSim({}, async (sim) => {
+    const page = await fetch(`${sim.url}/sso/signin`);
+    const csrf = /name="_csrf"\s+value="(.+?)"/.exec(await page.text())![1];
+    const post = await fetch(`${sim.url}/sso/signin`, {
+      method: "POST",
+      body: new URLSearchParams({ username: sim.account.email, password: "nope", embed: "true", _csrf: csrf }),
+    });
+    assertEquals(post.status, 401);
+    const body = await post.text();
+    assertMatch(body, /<title>GARMIN Authentication Application<\/title>/);
+    assertMatch(body, /var status \t+= "FAIL";/);
+    assert(!/var status="/.test(body), "no whitespace-free status var (the npm client would read it as locked)");
   });
 });
 
