@@ -11,6 +11,12 @@ const loginBody = z.strictObject({
   password: z.string().optional().describe("default: GARMIN_PASSWORD; never stored or logged"),
 });
 const mfaBody = z.strictObject({ code: z.string().describe("the code Garmin sent") });
+const ticketBody = z.strictObject({
+  ticket: z.string().describe("a service ticket starting with ST-"),
+  service_url: z.string().optional().describe(
+    "the service URL the ticket was issued for (default: the mobile sign-in's)",
+  ),
+});
 const importBody = z.record(z.string(), z.unknown())
   .describe("a python-garminconnect garmin_tokens.json object, or garth {oauth1, oauth2}");
 const loginAnswer = z.object({ status: z.enum(["authenticated", "mfa_required"]) }).meta({ id: "LoginAnswer" });
@@ -60,6 +66,18 @@ export const authDocs: ApiOperation[] = [
     responses: {
       200: { description: "authenticated", schema: loginAnswer },
       422: { description: "not a token file GarminSync understands", schema: errorSchema },
+    },
+  },
+  {
+    method: "post",
+    path: "/garmin/auth/ticket",
+    tags: ["auth"],
+    summary: "Log in with a service ticket (ST-...) from a browser sign-in",
+    body: ticketBody,
+    responses: {
+      200: { description: "authenticated", schema: loginAnswer },
+      400: { description: "the ticket was refused or expired", schema: errorSchema },
+      422: { description: "invalid body", schema: errorSchema },
     },
   },
   {

@@ -19,7 +19,8 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[]): FieldIssue[
     const path = i.path.map(String).join(".");
     if (i.code === "unrecognized_keys") {
       for (const k of i.keys) out.push({ path: path ? `${path}.${k}` : k, message: "is not a known field" });
-    } else if (i.code === "invalid_type" && i.input === undefined) {
+    } else if (i.code === "invalid_type" && /received undefined$/.test(i.message)) {
+      // zod 4 does not put the input on issues by default; its message says what was received.
       out.push({ path: path || "(body)", message: "is required" });
     } else {
       out.push({ path: path || "(body)", message: i.message });
