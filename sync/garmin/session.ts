@@ -131,12 +131,15 @@ export function createSession(deps: SessionDeps): Session {
     };
   }
 
-  /** One refresh of the row at `seenVersion` (or of whatever another process wrote since). */
-  async function doRefresh(seenVersion: number): Promise<LoadedSession> {
+  /**
+   * One refresh replacing the access token `stale` (refused, expiring, or due). When another process wrote a
+   * different, still valid token meanwhile, that one is used instead.
+   */
+  async function doRefresh(stale: string): Promise<LoadedSession> {
     const deadline = Date.now() + leaseMs * 2;
     for (;;) {
       const loaded = await load();
-      if (loaded.row.version !== seenVersion && !needsRefresh(loaded.tokens)) return loaded;
+      if (loaded.tokens.accessToken !== stale && !needsRefresh(loaded.tokens)) return loaded;
       const version = loaded.row.version;
       const leased = await takeRefreshLease(db, { version, owner, now: clock(), leaseMs });
       if (!leased) {
@@ -147,8 +150,6 @@ export function createSession(deps: SessionDeps): Session {
         }
         log.debug("another process is refreshing the Garmin session; waiting for its tokens");
         await sleep(pollMs);
-        // Whatever that process writes is what we use, even if it is the same version we first saw.
-        seenVersion = -1;
         continue;
       }
       try {
@@ -186,8 +187,8 @@ export function createSession(deps: SessionDeps): Session {
   }
 
   // Not abortable on purpose: a refresh cut off after Garmin rotated the token would lose the new one.
-  function refresh(seenVersion: number): Promise<LoadedSession> {
-    inflight ??= doRefresh(seenVersion).finally(() => {
+  function refresh(stale: string): Promise<LoadedSession> {
+    inflight ??= doRefresh(stale).finally(() => {
       inflight = null;
     });
     return inflight;
@@ -199,23 +200,23 @@ export function createSession(deps: SessionDeps): Session {
     async bearer() {
       const loaded = await load();
       if (!needsRefresh(loaded.tokens)) return loaded.tokens.accessToken;
-      return (await refresh(loaded.row.version)).tokens.accessToken;
+      return (await refresh(loaded.tokens.accessToken)).tokens.accessToken;
     },
     async afterUnauthorized(refused) {
       const loaded = await load();
       if (loaded.tokens.accessToken !== refused && !needsRefresh(loaded.tokens)) return loaded.tokens.accessToken;
-      return (await refresh(loaded.row.version)).tokens.accessToken;
+      return (await refresh(refused)).tokens.accessToken;
     },
     async refreshNow() {
       const loaded = await load();
-      await refresh(loaded.row.version);
+      await refresh(loaded.tokens.accessToken);
     },
     async refreshIfStale(maxAgeMs = IDLE_REFRESH_MS) {
       const row = await readAuthRow(db);
       if (!row || row.state !== "active") return false;
       const last = Date.parse(row.last_refresh_at ?? row.created_at);
       if (Number.isFinite(last) && nowMs() - last < maxAgeMs) return false;
-      await refresh(row.version);
+      await refresh((await decode(row)).tokens.accessToken);
       return true;
     },
     async saveNew(tokens, method, displayName) {
