@@ -279,24 +279,28 @@ export function fitSportOf(typeKey: unknown): { sport: string; gps: boolean } {
 }
 
 /**
- * `count` activities, newest first, the newest ending shortly before `nowMs`; about one every day or two.
+ * `count` activities, newest first, the newest ending one to three hours before `nowMs`; about one a day.
  * Every 20th one (index 7, 27, ...) is a manual entry, so even the default 25 include one.
  */
 export function generateActivities(seed: number, owner: DataOwner, count: number, nowMs: number): GeneratedActivity[] {
   const rand = prngFor(seed, "timeline");
-  const starts: number[] = [];
-  let t = nowMs - Math.round(between(rand, 3, 5) * 3_600_000);
-  for (let i = 0; i < count; i++) {
-    starts.push(Math.floor(t / 1000) * 1000);
-    t -= Math.round(between(rand, 9, 40) * 3_600_000);
-  }
   const ids: number[] = new Array(count);
   let id = 17_000_000_000 + Math.floor(rand() * 1_000_000);
   for (let i = count - 1; i >= 0; i--) {
     id += 10_000 + Math.floor(rand() * 2_000_000);
     ids[i] = id;
   }
-  return starts.map((start, i) => buildActivity(seed, owner, ids[i], start, i % 20 === 7));
+  // An activity's own numbers depend only on its id, so its duration is known before its start is chosen: the newest
+  // ends one to three hours before now, and each older one ends at least four hours before the next one starts.
+  const out: GeneratedActivity[] = [];
+  let nextStart = nowMs - Math.round(between(rand, 1, 3) * 3_600_000);
+  for (let i = 0; i < count; i++) {
+    const duration = Number(buildActivity(seed, owner, ids[i], 0, false).summary.duration) * 1000;
+    const start = Math.floor((nextStart - duration) / 1000) * 1000;
+    out.push(buildActivity(seed, owner, ids[i], start, i % 20 === 7));
+    nextStart = start - Math.round(between(rand, 4, 36) * 3_600_000);
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -1530,9 +1530,11 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
         ? Number(newest.summary.beginTimestamp ?? nowMs - 86_400_000) + Number(newest.summary.duration ?? 0) * 1000
         : nowMs - 86_400_000;
       const added: SimActivity[] = [];
+      // Spread the new ones between the end of the newest known activity and now, oldest first.
+      const first = newestEnd + 10 * 60_000;
+      const step = Math.max(60_000, (nowMs - 10 * 60_000 - first) / Math.max(1, n));
       for (let k = 0; k < n; k++) {
-        // Spread the new ones between the newest known activity and now, oldest first, each a bit later.
-        const slot = Math.max(newestEnd + (k + 1) * 60_000, nowMs - (n - k) * 20 * 60_000 - 3_600_000);
+        const slot = first + k * step;
         const id = newestId + (k + 1) * 1009;
         added.unshift(buildActivity(seed, owner(), id, Math.floor(slot / 1000) * 1000, opts.manual ?? false));
       }
