@@ -32,6 +32,19 @@ export function isLoopback(host: string): boolean {
   return h === "localhost" || h === "::1" || /^127\.\d+\.\d+\.\d+$/.test(h);
 }
 
+/** The loud warning printed when the daemon listens beyond this machine without an API token (else none). */
+export function exposureWarning(host: string, apiToken: string | undefined): string[] {
+  if (isLoopback(host) || apiToken) return [];
+  const bar = "!".repeat(78);
+  return [
+    bar,
+    `LISTENING ON ${host} WITHOUT GARMINSYNC_API_TOKEN: anyone who can reach this address`,
+    "can read your data, start syncs and change the schedule. Set GARMINSYNC_API_TOKEN (8+ characters)",
+    "or listen on 127.0.0.1 (GARMINSYNC_HOST / --host).",
+    bar,
+  ];
+}
+
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(resolve, ms);
@@ -58,14 +71,7 @@ export async function runDaemon(deps: AppDeps, options: DaemonOptions): Promise<
     return 1;
   }
 
-  if (!isLoopback(options.host) && !config.apiToken) {
-    const bar = "!".repeat(78);
-    log.warn(bar);
-    log.warn(`LISTENING ON ${options.host} WITHOUT GARMINSYNC_API_TOKEN: anyone who can reach this address`);
-    log.warn("can read your data, start syncs and change the schedule. Set GARMINSYNC_API_TOKEN (8+ characters)");
-    log.warn("or listen on 127.0.0.1 (GARMINSYNC_HOST / --host).");
-    log.warn(bar);
-  }
+  for (const line of exposureWarning(options.host, config.apiToken)) log.warn(line);
 
   const scheduler = options.scheduler ?? deps.scheduler ??
     createScheduler({ db: deps.db, jobs: deps.jobs, log, config, clock: deps.clock });

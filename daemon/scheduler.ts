@@ -153,7 +153,8 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
     const job = o.jobs.status();
     const secs = ((clock().getTime() - started.getTime()) / 1000).toFixed(1);
     const outcome = job.status === "failed" ? `failed: ${job.error_message ?? "unknown error"}` : job.status;
-    o.log.info(
+    // The job manager already logs the run's outcome; this adds only the next run time.
+    o.log.debug(
       `scheduled full sync ${outcome} in ${secs} s${
         cron?.nextRun() ? `; next run ${cron.nextRun()!.toISOString()}` : ""
       }`,
