@@ -17,7 +17,7 @@ import {
 import type { CliContext } from "../cli/context.ts";
 import { UsageError } from "../cli/context.ts";
 import { authStatusCommand, loginCommand, logoutCommand, parseLoginArgs } from "../cli/login.ts";
-import { ensureSession, refreshIfStale } from "../sync/garmin/garmin.ts";
+import { ensureSession, refreshIfStale, startIdleRefresh } from "../sync/garmin/garmin.ts";
 import { WRONG_KEY_MESSAGE } from "../sync/garmin/token_crypto.ts";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "./fixtures/auth/asserts.ts";
 import { browserTicket, garthTokens, makeWorld, pythonGarminTokens, type World } from "./fixtures/auth/setup.ts";
@@ -398,6 +398,28 @@ Deno.test("[auth] refreshIfStale refreshes an idle session once a day, not befor
     assertEquals(await refreshIfStale(w.garmin), true);
     assertEquals(w.sim.counters().diRefreshes, 1);
     assertEquals(await refreshIfStale(w.garmin), false, "just refreshed");
+  });
+});
+
+Deno.test("[auth] startIdleRefresh (daemon timer) refreshes a day-old idle session and only logs failures", async () => {
+  let offset = 0;
+  await withWorld({ garmin: { clock: () => new Date(Date.now() + offset) } }, async (w) => {
+    await w.garmin.auth.login(w.sim.account.email, w.sim.account.password);
+    offset = 25 * 3600_000;
+    const timer = startIdleRefresh(w.garmin, w.log, { everyMs: 10 });
+    try {
+      for (let i = 0; i < 200 && w.sim.counters().diRefreshes === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      assertEquals(w.sim.counters().diRefreshes, 1);
+      w.sim.revokeRefreshTokens();
+      offset = 50 * 3600_000;
+      for (let i = 0; i < 200 && !w.lines.some((l) => /could not refresh the idle/.test(l)); i++) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      assert(w.lines.some((l) => /WARN .*could not refresh the idle Garmin session/.test(l)));
+      assertEquals((await w.garmin.auth.status()).state, "expired");
+    } finally {
+      timer.stop();
+    }
   });
 });
 

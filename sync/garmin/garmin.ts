@@ -140,3 +140,29 @@ export async function refreshIfStale(garmin: { auth: GarminAuth }, maxAgeMs?: nu
   const auth = garmin.auth as GarminAuth & Partial<GarminAuthExtras>;
   return auth.refreshIfStale ? await auth.refreshIfStale(maxAgeMs) : false;
 }
+
+/**
+ * For the daemon: checks every `everyMs` (default 1 h) and refreshes an idle session once a day, so the
+ * refresh token's window keeps rolling when no sync runs. Failures are logged, never thrown. Call `stop()` on
+ * shutdown.
+ */
+export function startIdleRefresh(
+  garmin: { auth: GarminAuth },
+  log: Logger,
+  options: { everyMs?: number; maxAgeMs?: number } = {},
+): { stop(): void } {
+  let running = false;
+  const tick = async () => {
+    if (running) return;
+    running = true;
+    try {
+      if (await refreshIfStale(garmin, options.maxAgeMs)) log.info("refreshed the idle Garmin session");
+    } catch (e) {
+      log.warn(`could not refresh the idle Garmin session: ${e instanceof Error ? e.message : e}`);
+    } finally {
+      running = false;
+    }
+  };
+  const timer = setInterval(tick, options.everyMs ?? 3600_000);
+  return { stop: () => clearInterval(timer) };
+}
