@@ -5,6 +5,10 @@ import { createLogger } from "../lib/log.ts";
 import { GarminUnavailable, SyncAlreadyRunning, SyncInterrupted } from "../lib/errors.ts";
 import { createJobManager, type Runner } from "../sync/jobs.ts";
 import type { JobManager, SyncJob } from "../sync/job_types.ts";
+import { createSyncRunners } from "../sync/runners.ts";
+import { ensureSession } from "../sync/garmin/garmin.ts";
+import { activityStats } from "../db/activities.ts";
+import { syncEnv } from "./fixtures/sync/env.ts";
 
 const log = createLogger({ sink: () => {}, level: "error" });
 
@@ -297,3 +301,83 @@ Deno.test("[jobs] an unknown kind is refused without starting anything", async (
     await jobs.shutdown();
   });
 });
+
+Deno.test("[jobs] a full sync through the real runners against the simulator completes with counts in the log", async () => {
+  await using env = await syncEnv({ activities: 30, workouts: 3, fitRecords: 5 });
+  const runners = createSyncRunners({
+    db: env.db,
+    config: env.config,
+    log: env.log,
+    garmin: env.garmin,
+    ensureSession: () => ensureSession(env.garmin, env.config),
+  });
+  const jobs = createJobManager({ db: env.db, log: env.log, runners });
+  jobs.start("full");
+  const seen = await pollUntilDone(jobs, 1);
+  for (let i = 1; i < seen.length; i++) assert(seen[i].progress >= seen[i - 1].progress);
+  const done = jobs.status();
+  assertEquals([done.status, done.progress, done.error_message], ["completed", 1, null]);
+  const manual = env.sim.activities.filter((a) => a.manual).length;
+  assert(done.details?.includes(`activities: 30 new activities listed, ${30 - manual} downloaded`), done.details!);
+  const row = (await listLogs(env.db, { limit: 1, offset: 0 })).rows[0];
+  assertEquals([row.operation, row.status, row.activities_processed, row.activities_downloaded], [
+    "full",
+    "success",
+    30,
+    30 - manual,
+  ]);
+  assertEquals(row.items_processed, 30 + 30 + 3, "30 downloads + 30 health days + 3 workouts");
+  await jobs.shutdown();
+});
+
+Deno.test("[jobs] a sync with no Garmin session fails at once with the how-to-log-in message", async () => {
+  await using env = await syncEnv({ activities: 5 }, { login: false });
+  const runners = createSyncRunners({
+    db: env.db,
+    config: env.config,
+    log: env.log,
+    garmin: env.garmin,
+    ensureSession: () => ensureSession(env.garmin, env.config),
+  });
+  const jobs = createJobManager({ db: env.db, log: env.log, runners });
+  const t0 = performance.now();
+  jobs.start("activities");
+  await jobs.idle();
+  assert(performance.now() - t0 < 1000);
+  const s = jobs.status();
+  assertEquals(s.status, "failed");
+  assert(s.error_message?.includes("garminsync login"), s.error_message!);
+  assertEquals(env.sim.calls().length, 0);
+  assertEquals((await listLogs(env.db, { limit: 1, offset: 0 })).rows[0].status, "error");
+  await jobs.shutdown();
+});
+
+Deno.test("[jobs] shutdown during a real download run stops it and logs interrupted; nothing is marked failed", async () => {
+  await using env = await syncEnv({ activities: 40, fitRecords: 5, downloadDelayMs: 20 });
+  const runners = createSyncRunners({
+    db: env.db,
+    config: env.config,
+    log: env.log,
+    garmin: env.garmin,
+    ensureSession: () => ensureSession(env.garmin, env.config),
+  });
+  const jobs = createJobManager({ db: env.db, log: env.log, runners });
+  jobs.start("activities");
+  await waitUntil(() => jobs.status().items_done >= 3);
+  await jobs.shutdown(3000);
+  const s = jobs.status();
+  assertEquals(s.status, "failed");
+  assert(s.progress > 0 && s.progress < 1);
+  assertEquals((await listLogs(env.db, { limit: 1, offset: 0 })).rows[0].status, "interrupted");
+  const stats = await activityStats(env.db);
+  assertEquals(stats.failed, 0);
+  assert(stats.downloaded < 40);
+});
+
+async function waitUntil(fn: () => boolean, timeoutMs = 5000) {
+  const until = Date.now() + timeoutMs;
+  while (!fn()) {
+    if (Date.now() > until) throw new Error("condition not met in time");
+    await sleep(2);
+  }
+}
