@@ -57,7 +57,10 @@ const blank = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefi
 const dateField = z.preprocess(
   blank,
   z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date YYYY-MM-DD").refine(
-    (v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)),
+    (v) => {
+      const d = new Date(`${v}T00:00:00Z`);
+      return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(v);
+    },
     "must be a real date",
   ).optional(),
 );
@@ -218,6 +221,11 @@ export function pageRoutes(deps: AppDeps): Hono {
     return { ...(await readSchedule(db, config, now)), daemon: false };
   }
 
+  /** A sync can log in: a stored session, or credentials in the environment. */
+  async function canSync(): Promise<boolean> {
+    return Boolean(config.garminEmail && config.garminPassword) || await deps.garmin.auth.hasSession();
+  }
+
   async function authView(): Promise<{ auth: AuthView | null; authError: string | null }> {
     try {
       return { auth: await deps.garmin.auth.status(), authError: null };
@@ -245,7 +253,7 @@ export function pageRoutes(deps: AppDeps): Hono {
 
   app.post("/sync", zValidator("form", syncForm, formHook("/")), async (c) => {
     const { kind } = c.req.valid("form");
-    if (!(await deps.garmin.auth.hasSession()) && !(config.garminEmail && config.garminPassword)) {
+    if (!(await canSync())) {
       return redirectWithFlash(c, "/", {
         kind: "error",
         text: "Not logged in to Garmin Connect: log in on the Login page first, then sync.",
@@ -310,6 +318,13 @@ export function pageRoutes(deps: AppDeps): Hono {
       const back = safeBack(c.req.valid("form").back, "/activities");
       if (!(await resetActivity(db, id))) {
         return redirectWithFlash(c, back, { kind: "error", text: `Activity ${id} is not stored here.` });
+      }
+      if (!(await canSync())) {
+        return redirectWithFlash(c, back, {
+          kind: "info",
+          text: `Activity ${id} is marked for another try. Not logged in to Garmin Connect: log in on the Login ` +
+            `page, then sync to download it.`,
+        });
       }
       try {
         deps.jobs.start("activities", { trigger: "dashboard retry" });

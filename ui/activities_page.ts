@@ -117,7 +117,7 @@ export function ActivitiesPage(p: ActivitiesProps) {
       <${Pager} page=${q.page} perPage=${p.perPage} total=${p.total} noun="activities" href=${(n: number) =>
         activitiesHref(q, { page: n })} />
       <div class="table-wrap">
-        <table id="activities">
+        <table id="activities" class="acts">
           <caption class="vh">Activities, sorted by ${COLUMNS.find((c) => c.key === q.sort)?.label} ${q.order === "asc"
             ? "ascending"
             : "descending"}</caption>

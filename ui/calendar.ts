@@ -64,9 +64,9 @@ function Month(props: { month: string; from: string; to: string; days: Map<strin
             const words = `${d}: ${have.length ? have.join(", ") : "nothing"} stored${
               miss.length && have.length ? `; ${miss.join(", ")} missing` : ""
             }`;
-            return html`<td><span class="d" aria-hidden="true">${Number(d.slice(8))}</span>${
+            return html`<td><span class="d" aria-hidden="true">${Number(d.slice(8))}</span><span class="m">${
               KINDS.map((k) => html`<i class=${p[k.key] ? `${k.cls} y` : k.cls} aria-hidden="true"></i>`)
-            }<span class="vh">${words}</span></td>`;
+            }</span><span class="vh">${words}</span></td>`;
           })
         }</tr>`
       )}</tbody>

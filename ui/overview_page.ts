@@ -6,7 +6,7 @@
 import { html } from "htm/preact";
 import type { SyncJob } from "../sync/job_types.ts";
 import { Badge, type Flash, Layout, Time } from "./layout.ts";
-import { daysUntil, fmtInt, fmtRelative, fmtUtc, percent } from "./format.ts";
+import { daysUntil, fmtDuration, fmtInt, fmtRelative, fmtUtc, percent } from "./format.ts";
 import { cronToWords } from "./cron_words.ts";
 
 /** Totals as `activityStats` returns them. */
@@ -122,46 +122,39 @@ export function authWarning(auth: AuthView | null, now: Date): { kind: "error" |
 function AuthBanner(props: { auth: AuthView | null; authError: string | null; now: Date }) {
   const w = authWarning(props.auth, props.now);
   if (!w) return null;
-  return html`<p class=${`flash flash-${w.kind}`}>${w.text} <a href="/login">Log in again</a>.</p>`;
+  const again = props.auth?.method || props.auth?.state === "expired";
+  return html`<p class=${`flash flash-${w.kind}`}>${w.text} <a href="/login">${
+    again ? "Log in again" : "Log in"
+  }</a>.</p>`;
 }
 
 function Stats(props: { stats: StatsView; schedule: ScheduleView; now: Date }) {
   const s = props.stats;
   const next = props.schedule.daemon && props.schedule.enabled ? props.schedule.next_run : null;
-  return html`<dl class="stats" id="stats" data-refresh="">
-    <div class="stat"><dt>Activities</dt><dd><a href="/activities">${fmtInt(s.total)}</a></dd></div>
-    <div class="stat"><dt>Downloaded</dt><dd><a href="/activities?filter=downloaded">${
-    fmtInt(s.downloaded)
-  }</a></dd></div>
-    <div class="stat"><dt>Missing</dt><dd><a href="/activities?filter=missing">${fmtInt(s.missing)}</a></dd></div>
-    <div class="stat"><dt>No file</dt><dd><a href="/activities?filter=no_file">${fmtInt(s.no_file)}</a></dd></div>
-    ${
-    s.failed
-      ? html`
-        <div class="stat">
-          <dt>Failed</dt>
-          <dd><a href="/activities?filter=failed">${fmtInt(s.failed)}</a></dd>
-        </div>
-      `
-      : null
+  const count = (label: string, n: number, href: string) =>
+    html`
+      <dl class="stat">
+        <dt>${label}</dt>
+        <dd><a href=${href}>${fmtInt(n)}</a></dd>
+      </dl>
+    `;
+  const when = (iso: string | null, none: string) =>
+    iso
+      ? html`<${Time} iso=${iso} text=${fmtUtc(iso)} /> <span class="muted">(${fmtRelative(iso, props.now)})</span>`
+      : none;
+  return html`<div class="stats" id="stats" data-refresh="">
+    ${count("Activities", s.total, "/activities")} ${count("Downloaded", s.downloaded, "/activities?filter=downloaded")}
+    ${count("Missing", s.missing, "/activities?filter=missing")} ${
+    count("No file", s.no_file, "/activities?filter=no_file")
   }
-    <div class="stat"><dt>Last sync</dt><dd class="small">${
-    s.last_sync
-      ? html`<${Time} iso=${s.last_sync} text=${fmtUtc(s.last_sync)} /><br /><span class="muted">${
-        fmtRelative(s.last_sync, props.now)
-      }</span>`
-      : "never"
-  }</dd></div>
-    <div class="stat"><dt>Next sync</dt><dd class="small">${
-    next
-      ? html`<${Time} iso=${next} text=${fmtUtc(next)} /><br /><span class="muted">${
-        fmtRelative(next, props.now)
-      }</span>`
-      : !props.schedule.daemon
-      ? "not scheduled (daemon not running)"
-      : "schedule off"
-  }</dd></div>
-  </dl>`;
+    ${s.failed ? count("Failed", s.failed, "/activities?filter=failed") : null}
+    <dl class="stat wide">
+      <dt>Last sync</dt><dd class="when">${when(s.last_sync, "never")}</dd>
+      <dt>Next sync</dt><dd class="when">${
+    when(next, props.schedule.daemon ? "schedule off" : "not scheduled (daemon not running)")
+  }</dd>
+    </dl>
+  </div>`;
 }
 
 function SyncPanel(props: { job: SyncJob; now: Date }) {
@@ -289,28 +282,32 @@ export function LogTable(props: { logs: LogView[] }) {
       <thead>
         <tr>
           <th scope="col">Started (UTC)</th>
-          <th scope="col">Operation</th>
           <th scope="col">Status</th>
+          <th scope="col">Operation</th>
+          <th scope="col">Message</th>
+          <th scope="col" class="num">Took</th>
           <th scope="col" class="num">Activities</th>
           <th scope="col" class="num">Downloaded</th>
           <th scope="col" class="num">Items</th>
-          <th scope="col">Message</th>
         </tr>
       </thead>
       <tbody>${props.logs.map((l) =>
         html`
           <tr>
             <td class="nowrap">
-              <${Time} iso=${l.timestamp} text=${fmtUtc(l.timestamp, true)} />
+              <${Time} iso=${l.timestamp} text=${fmtUtc(l.timestamp, true).replace(" UTC", "")} />
             </td>
-            <td>${l.operation}</td>
             <td>
               <${Badge} value=${l.status} />
             </td>
+            <td>${l.operation}</td>
+            <td class="msg">${l.message ?? ""}</td>
+            <td class="num nowrap">${l.finished_at
+              ? fmtDuration((Date.parse(l.finished_at) - Date.parse(l.timestamp)) / 1000)
+              : ""}</td>
             <td class="num">${fmtInt(l.activities_processed)}</td>
             <td class="num">${fmtInt(l.activities_downloaded)}</td>
             <td class="num">${fmtInt(l.items_processed)}</td>
-            <td class="msg">${l.message ?? ""}</td>
           </tr>
         `
       )}</tbody>

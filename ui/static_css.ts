@@ -41,18 +41,22 @@ h3 { font-size: 1rem; margin: .8rem 0 .4rem; }
 p { margin: .4rem 0; }
 .muted { color: var(--muted); }
 .small { font-size: .875rem; }
-code, kbd { font: .9em ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: var(--none-bg); padding: .05em .3em;
+code, kbd { white-space: nowrap; font: .9em ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: var(--none-bg); padding: .05em .3em;
   border-radius: 4px; }
 
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 1rem; margin: 0 0 1rem; }
 .grid { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fit, minmax(min(100%, 340px), 1fr)); }
 .grid > .card { margin: 0; }
+.grid { margin: 0 0 1rem; }
 .stack > * + * { margin-top: 1rem; }
 
-.stats { display: grid; gap: .75rem; grid-template-columns: repeat(auto-fit, minmax(140px, 1fr)); margin: 0 0 1rem; padding: 0; }
+.stats { display: grid; gap: .75rem; grid-template-columns: repeat(auto-fit, minmax(125px, 1fr)); margin: 0 0 1rem; padding: 0; }
 .stat { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: .7rem .9rem; margin: 0; }
 .stat dt { color: var(--muted); font-size: .85rem; }
 .stat dd { margin: 0; font-size: 1.5rem; font-weight: 650; font-variant-numeric: tabular-nums; }
+.stat dd.when { font-size: .95rem; font-weight: 600; line-height: 1.35; margin-bottom: .2rem; }
+.stat dd.when .muted { font-weight: 400; }
+.stat.wide { grid-column: span 2; }
 .stat dd a { text-decoration: none; }
 .stat dd a:hover { text-decoration: underline; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .3rem 1rem; margin: 0; }
@@ -88,6 +92,8 @@ form { margin: 0; }
 .field { display: flex; flex-direction: column; gap: .2rem; min-width: 0; }
 .field > label, .field > .label { font-size: .85rem; color: var(--muted); font-weight: 600; }
 .field-wide { flex: 1 1 16rem; }
+form > .field + .field, form > .field + p, form > p + .field { margin-top: .7rem; }
+.filters .actions { margin: 0; }
 .check { display: flex; gap: .5rem; align-items: flex-start; }
 .check input { margin-top: .25rem; }
 input, select, textarea, button { font: inherit; color: inherit; }
@@ -115,6 +121,7 @@ tbody tr:last-child td { border-bottom: 0; }
 tbody tr:hover { background: #f8fafc; }
 td.num, th.num { text-align: right; }
 td.nowrap { white-space: nowrap; }
+table.acts td { vertical-align: middle; }
 td.name { min-width: 12rem; overflow-wrap: anywhere; }
 td.msg { min-width: 16rem; overflow-wrap: anywhere; }
 th a { color: inherit; text-decoration: none; }
@@ -128,14 +135,15 @@ th[aria-sort] a { color: var(--accent-dark); }
   text-decoration: none; }
 .pager span.off { color: var(--muted); }
 
-.charts { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fit, minmax(min(100%, 520px), 1fr)); }
+.charts > .card { margin: 0; }
+.charts { margin: 0 0 1rem; display: grid; gap: 1rem; grid-template-columns: repeat(auto-fit, minmax(min(100%, 520px), 1fr)); }
 figure.chart { margin: 0; }
 figure.chart svg { width: 100%; height: auto; display: block; }
 figure.chart figcaption { font-weight: 600; margin: 0 0 .3rem; }
 .chart-summary { margin: .2rem 0 .4rem; color: var(--muted); font-size: .875rem; }
 svg .axis { stroke: #8a96a3; stroke-width: 1; }
 svg .grid-line { stroke: #e3e8ee; stroke-width: 1; }
-svg text { fill: #4f5963; font-size: 11px; font-family: system-ui, sans-serif; }
+svg text { fill: #4f5963; font-size: 13px; font-family: system-ui, sans-serif; }
 svg .s-steps { fill: var(--steps); }
 svg .s-deep { fill: var(--deep); }
 svg .s-light { fill: var(--light); }
@@ -157,15 +165,16 @@ details { margin: .4rem 0 0; }
 details > summary { cursor: pointer; color: var(--accent); font-size: .9rem; }
 details .table-wrap { margin-top: .4rem; max-height: 22rem; overflow: auto; }
 
-.months { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 250px), 1fr)); }
+.months { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 270px), 1fr)); }
 table.cal { table-layout: fixed; border: 1px solid var(--line); background: var(--card); border-radius: 8px; border-collapse: separate;
   border-spacing: 2px; }
 table.cal caption { padding: .25rem .3rem; }
 table.cal th { background: none; padding: .15rem 0; text-align: center; font-size: .75rem; color: var(--muted); border: 0; }
 table.cal td { padding: .1rem 0 .2rem; text-align: center; border: 0; font-size: .75rem; line-height: 1.1; }
-table.cal td.out { background: none; }
+table.cal td.out { background: none; opacity: .45; }
+table.cal td .m { display: flex; justify-content: center; gap: 2px; margin-top: 2px; }
 table.cal td .d { display: block; color: var(--muted); }
-table.cal td i { display: inline-block; width: .62rem; height: .62rem; margin: 0 1px; border-radius: 2px; border: 1.5px solid; }
+table.cal td i { display: block; width: .55rem; height: .55rem; border-radius: 2px; border: 1.5px solid; }
 table.cal td i.k-s { border-color: var(--steps); } table.cal td i.k-s.y { background: var(--steps); }
 table.cal td i.k-z { border-color: var(--deep); } table.cal td i.k-z.y { background: var(--deep); }
 table.cal td i.k-w { border-color: var(--weight); } table.cal td i.k-w.y { background: var(--weight); }
@@ -180,7 +189,7 @@ table.cal td.future { opacity: .45; }
 .range-links a { padding: .25rem .7rem; border: 1px solid var(--line); border-radius: 999px; background: var(--card);
   text-decoration: none; }
 .range-links a[aria-current="true"] { background: var(--accent); border-color: var(--accent); color: #fff; }
-ol.runs { margin: .3rem 0 0; padding-left: 1.4rem; font-variant-numeric: tabular-nums; }
+ol.runs { margin: .3rem 0 .8rem; padding-left: 1.4rem; font-variant-numeric: tabular-nums; }
 .warn-text { color: var(--warn-fg); }
 .err-text { color: var(--err-fg); }
 pre.cmd { background: #16202c; color: #e8eef5; padding: .6rem .8rem; border-radius: 8px; overflow-x: auto; font-size: .85rem; }
@@ -198,5 +207,8 @@ footer.bottom { max-width: 1180px; margin: 1rem auto 2rem; padding: .75rem 1rem;
   .filters .field input, .filters .field select { width: 100%; }
   dl.facts { grid-template-columns: 1fr; gap: 0; }
   dl.facts dd { margin-bottom: .4rem; }
+  th, td { padding: .4rem .5rem; }
+  svg text { font-size: 22px; }
+  .stat.wide { grid-column: span 2; }
 }
 `;
