@@ -104,6 +104,16 @@ Deno.test("[auth] a pending MFA login expires after 10 minutes (injected clock);
   );
 });
 
+Deno.test("[auth] when Garmin's side of the MFA login expired first, the login is dropped with NoPendingLogin", async () => {
+  await withWorld({ sim: { account: { mfa: true }, mfaTtlSec: 0.05 } }, async (w) => {
+    assertEquals((await w.garmin.auth.login(w.sim.account.email, w.sim.account.password)).status, "mfa_required");
+    await new Promise((r) => setTimeout(r, 120));
+    await assertRejects(w.garmin.auth.submitMfa(w.sim.account.mfaCode), NoPendingLogin, "expired");
+    await assertRejects(w.garmin.auth.submitMfa(w.sim.account.mfaCode), NoPendingLogin);
+    assertEquals(w.sim.calls("verifyCode").length, 1);
+  });
+});
+
 Deno.test("[auth] the rotated refresh token is persisted: another process uses the new one, never the spent one", async () => {
   await withWorld({}, async (w) => {
     await w.garmin.auth.login(w.sim.account.email, w.sim.account.password);

@@ -117,7 +117,14 @@ export function createGarminAuth(deps: AuthDeps): GarminAuthService {
       }
       const clean = String(code ?? "").trim();
       if (!clean) throw new InvalidInput("the MFA code is empty: enter the code Garmin sent you");
-      const { ticket, serviceUrl } = await verifyMfa(transport, p, clean);
+      let verified;
+      try {
+        verified = await verifyMfa(transport, p, clean);
+      } catch (e) {
+        if (e instanceof NoPendingLogin) pending = null;
+        throw e;
+      }
+      const { ticket, serviceUrl } = verified;
       pending = null;
       return await completeWithTicket(ticket, serviceUrl, "password");
     },

@@ -10,6 +10,7 @@ import {
   GarminUnavailable,
   InvalidCredentials,
   InvalidMfaCode,
+  NoPendingLogin,
 } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/log.ts";
 import {
@@ -284,6 +285,11 @@ export async function verifyMfa(
   if (resp.status >= 500) {
     throw new GarminUnavailable(
       `Garmin answered ${resp.status} to the MFA code: try the same code again in a moment (the login stays open)`,
+    );
+  }
+  if (c.kind === "json" && /EXPIRED/.test(c.type)) {
+    throw new NoPendingLogin(
+      `Garmin's side of the login expired (${c.type}): start again with \`garminsync login\` or POST /garmin/auth/login`,
     );
   }
   const why = c.kind === "json" ? c.type : c.reason;
