@@ -1,7 +1,7 @@
 /**
  * Status polling under load (issue 3 "Measure"): the real daemon (`main.ts daemon --start`, a child process) syncs
  * against the simulator (this process) while a SECOND child hammers GET /garmin/sync/status with N concurrent
- * fetch loops for a bounded time, on 127.0.0.1 only. Reports req/s and p50/p99 latency, plus the p50/p99 of
+ * keep-alive connections for a bounded time, on 127.0.0.1 only. Reports req/s and p50/p99 latency, plus the p50/p99 of
  * POST /garmin/workouts answering 202 (sync start latency), measured from this process before the load.
  *
  * CLI: `deno run -A bench/status_load.ts [--duration-ms 10000] [--concurrency 8] [--starts 100]`
