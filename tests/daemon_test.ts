@@ -189,7 +189,7 @@ Deno.test("[daemon] a stale PID file (dead pid, or a pid reused by another progr
   });
 });
 
-Deno.test("[daemon] SIGTERM mid-sync: exit 0 within 10 s, the run's row says interrupted, no partial file", async () => {
+Deno.test("[daemon] SIGTERM mid-sync: exit 0 within 10 s, the row says interrupted, no partial file", async () => {
   const sim = await startSimulator({ activities: 30, downloadDelayMs: 250 });
   try {
     await withTempDir(async (dir) => {
