@@ -1,15 +1,6 @@
 import assert from "node:assert/strict";
+import { assertThrows } from "./assert.ts";
 import { ConfigError, cronError, loadConfig, parseDotEnv, readEnvironment } from "../lib/config.ts";
-
-function throwsOf<T extends Error>(fn: () => unknown, cls: new (...a: never[]) => T): T {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof cls, `expected ${cls.name}, got ${e}`);
-    return e as T;
-  }
-  throw new assert.AssertionError({ message: `expected ${cls.name} to be thrown` });
-}
 
 Deno.test("[config] defaults follow the contract", () => {
   const c = loadConfig({});
@@ -50,7 +41,7 @@ Deno.test("[config] empty values count as unset", () => {
 });
 
 Deno.test("[config] every bad variable is named in one error", () => {
-  const e = throwsOf(
+  const e = assertThrows(
     () =>
       loadConfig({
         GARMINSYNC_PORT: "eighty",
@@ -78,7 +69,7 @@ Deno.test("[config] every bad variable is named in one error", () => {
 Deno.test("[config] remote libSQL URLs are accepted", () => {
   assert.deepEqual(loadConfig({ GARMINSYNC_DB_URL: "libsql://db.example.com" }).dbUrl, "libsql://db.example.com");
   assert.deepEqual(loadConfig({ GARMINSYNC_DB_URL: "http://127.0.0.1:8081" }).dbUrl, "http://127.0.0.1:8081");
-  throwsOf(() => loadConfig({ GARMINSYNC_DB_URL: "http://" }), ConfigError);
+  assertThrows(() => loadConfig({ GARMINSYNC_DB_URL: "http://" }), ConfigError);
 });
 
 Deno.test("[config] cronError explains a bad expression and accepts good ones", () => {

@@ -1,17 +1,8 @@
 import assert from "node:assert/strict";
+import { assertRejects } from "./assert.ts";
 import { migrate, openDb } from "../db/client.ts";
 import { MIGRATIONS } from "../db/migrations.ts";
 import { StorageError } from "../lib/errors.ts";
-
-async function rejectsOf<T extends Error>(fn: () => Promise<unknown>, cls: new (...a: never[]) => T): Promise<T> {
-  try {
-    await fn();
-  } catch (e) {
-    assert.ok(e instanceof cls, `expected ${cls.name}, got ${e}`);
-    return e as T;
-  }
-  throw new assert.AssertionError({ message: `expected ${cls.name} to be thrown` });
-}
 
 async function withTmp(fn: (dir: string) => Promise<void>) {
   const dir = await Deno.makeTempDir();
@@ -89,7 +80,7 @@ Deno.test("[db] a failing migration rolls back and names itself", async () => {
         name: "0999_broken",
         sql: "CREATE TABLE x (a); SELECT * FROM nope;",
       }];
-      const e = await rejectsOf(() => migrate(db, bad), StorageError);
+      const e = await assertRejects(() => migrate(db, bad), StorageError);
       assert.ok(String(e).includes("0999_broken"));
       const t = (await db.execute("SELECT name FROM sqlite_master WHERE name = 'x'")).rows;
       assert.deepEqual(t.length, 0);
@@ -109,6 +100,6 @@ Deno.test("[db] the database file is private (0600) in a private folder (0700)",
 });
 
 Deno.test("[db] an unwritable location gives a clear error", async () => {
-  const e = await rejectsOf(() => openDb("file:/proc/nope/g.db"), StorageError);
+  const e = await assertRejects(() => openDb("file:/proc/nope/g.db"), StorageError);
   assert.ok(String(e).includes("GARMINSYNC_DATA_DIR"));
 });
