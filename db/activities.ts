@@ -172,8 +172,8 @@ export async function activityStats(db: Db): Promise<{
 }> {
   const [states, last] = await db.batch([
     "SELECT state, COUNT(*) AS n FROM activities GROUP BY state",
-    "SELECT finished_at FROM sync_logs WHERE operation IN ('activities', 'full', 'download') " +
-    "AND status IN ('success', 'partial') AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT 1",
+    "SELECT MAX(finished_at) AS finished_at FROM sync_logs WHERE operation IN ('activities', 'full', 'download') " +
+    "AND status IN ('success', 'partial')",
   ], "read");
   const by: Record<string, number> = {};
   for (const r of states.rows) by[String(r.state)] = Number(r.n);
@@ -184,7 +184,7 @@ export async function activityStats(db: Db): Promise<{
     missing: missing + failed,
     no_file: noFile,
     failed,
-    last_sync: last.rows.length ? String(last.rows[0].finished_at) : null,
+    last_sync: last.rows[0]?.finished_at == null ? null : String(last.rows[0].finished_at),
   };
 }
 

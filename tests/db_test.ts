@@ -242,3 +242,35 @@ Deno.test("[db] workouts upsert keeps the stored detail when none is given", asy
     assertEquals(v.get(10), { updated_date: "2024-01-02T00:00:00.0", has_detail: true });
   });
 });
+
+Deno.test("[db] the activity listings are served by indexes, in order, without sorting the table", async () => {
+  await withDb(async (db) => {
+    const cols = "activity_id, name, state, start_time_local, start_time_gmt, distance_m, duration_s";
+    const order = "ORDER BY start_time_gmt DESC, activity_id DESC LIMIT 50";
+    const shapes = [
+      `SELECT ${cols} FROM activities ${order}`,
+      `SELECT ${cols} FROM activities WHERE state = 'downloaded' ${order}`,
+      `SELECT ${cols} FROM activities WHERE state = 'missing' UNION ALL SELECT ${cols} FROM activities ` +
+      `WHERE state = 'failed' ${order}`,
+      `SELECT ${cols} FROM activities WHERE activity_type = 'running' ${order}`,
+      `SELECT ${cols} FROM activities WHERE start_time_local >= '2024-01-01' AND start_time_gmt >= '2023-12-31' ` +
+      `AND start_time_local < '2024-02-01' AND start_time_gmt < '2024-02-02' ${order}`,
+      `SELECT ${cols} FROM activities ORDER BY name ASC, activity_id ASC LIMIT 50`,
+      `SELECT ${cols} FROM activities ORDER BY distance_m DESC, activity_id DESC LIMIT 50`,
+      `SELECT ${cols} FROM activities ORDER BY duration_s DESC, activity_id DESC LIMIT 50`,
+      "SELECT state, COUNT(*) AS n FROM activities GROUP BY state",
+      "SELECT * FROM sync_logs WHERE status = 'error' ORDER BY timestamp DESC, id DESC LIMIT 20",
+      "SELECT * FROM sync_logs WHERE operation = 'full' ORDER BY timestamp DESC, id DESC LIMIT 20",
+      "SELECT * FROM sync_logs ORDER BY timestamp DESC, id DESC LIMIT 20",
+      "SELECT MAX(finished_at) AS finished_at FROM sync_logs WHERE operation IN ('activities', 'full', 'download') " +
+      "AND status IN ('success', 'partial')",
+    ];
+    for (const sql of shapes) {
+      const plan = (await db.execute(`EXPLAIN QUERY PLAN ${sql}`)).rows.map((r) => String(r.detail));
+      const text = plan.join(" | ");
+      assert(!text.includes("TEMP B-TREE"), `sorts instead of using an index: ${sql}\n  ${text}`);
+      assert(plan.every((p) => !/^SCAN \w+$/.test(p)), `full table scan: ${sql}\n  ${text}`);
+      assert(/USING (COVERING )?INDEX|MERGE/.test(text), `no index used: ${sql}\n  ${text}`);
+    }
+  });
+});
