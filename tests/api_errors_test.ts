@@ -1,7 +1,7 @@
 /**
  * Every error path of the API answers the right status with JSON `{error}` naming the problem; never a 500.
  */
-import { assert, assertEquals, assertMatch, assertStringIncludes } from "./fixtures/api/assert.ts";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
 import { apiFixture, expectJson, jsonInit, seedActivities } from "./fixtures/api/deps.ts";
 
 Deno.test("[api] a body that is not valid JSON answers 400 JSON", async () => {

@@ -1,7 +1,7 @@
 /**
  * The API token (Bearer or the /session cookie), the cross-site check and the security headers.
  */
-import { assert, assertEquals, assertMatch, assertNotEquals, assertStringIncludes } from "./fixtures/api/assert.ts";
+import { assert, assertEquals, assertMatch, assertNotEquals, assertStringIncludes } from "./assert.ts";
 import { apiFixture, expectJson, jsonInit } from "./fixtures/api/deps.ts";
 import { CSP, safeEqual, safeNext, SESSION_COOKIE, sessionValue } from "../routes/security.ts";
 

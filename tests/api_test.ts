@@ -2,7 +2,7 @@
  * The JSON API against the simulator: the six acceptance scenarios of the sync job (through app.request and a
  * real Deno.serve), concurrent starts, the data routes after a sync, and the secret-leak search.
  */
-import { assert, assertEquals, assertMatch, assertStringIncludes } from "./fixtures/api/assert.ts";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
 import { apiFixture, expectJson, jsonInit, simFixture, waitFor } from "./fixtures/api/deps.ts";
 import { listLogs } from "../db/logs.ts";
 import type { SyncJob } from "../sync/job_types.ts";

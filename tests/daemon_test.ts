@@ -2,7 +2,7 @@
  * The daemon through child processes (`deno run -A main.ts daemon ...`): start, status exit codes, stop,
  * refusing a live PID file, taking over a stale one, SIGTERM mid-sync. Plus the pure parts in-process.
  */
-import { assert, assertEquals, assertMatch, assertStringIncludes } from "./fixtures/api/assert.ts";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
 import { waitFor } from "./fixtures/api/deps.ts";
 import { startSimulator } from "../sim/server.ts";
 import { openDb } from "../db/client.ts";

@@ -2,7 +2,7 @@
  * /openapi.json: generated from the route schemas, describes every route the app serves, and every described
  * path answers (no "no route" 404).
  */
-import { assert, assertEquals, assertMatch } from "./fixtures/api/assert.ts";
+import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { apiFixture, expectJson, seedActivities } from "./fixtures/api/deps.ts";
 import { unknownRouteMessage } from "../routes/errors.ts";
 

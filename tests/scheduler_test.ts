@@ -2,7 +2,7 @@
  * The cron schedule: stored in the DB, applied at once when changed through the API, overlapping runs skipped
  * and logged (never queued).
  */
-import { assert, assertEquals, assertMatch } from "./fixtures/api/assert.ts";
+import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { apiFixture, expectJson, jsonInit, simFixture, waitFor } from "./fixtures/api/deps.ts";
 import { createScheduler, nextRuns, readSchedule, SCHEDULE_KEYS, storedSchedule } from "../daemon/scheduler.ts";
 import { listLogs } from "../db/logs.ts";
