@@ -66,9 +66,9 @@ function validDate(s: string): boolean {
 export async function healthRange(db: Db, today: string, since?: string): Promise<{ from: string; to: string }> {
   if (since !== undefined) {
     if (!validDate(since)) {
-      throw new InvalidInput(`--since must be a date like 2024-01-31, not ${JSON.stringify(since)}`);
+      throw new InvalidInput(`since (--since) must be a date like 2024-01-31, not ${JSON.stringify(since)}`);
     }
-    if (since > today) throw new InvalidInput(`--since ${since} is in the future (today is ${today})`);
+    if (since > today) throw new InvalidInput(`since (--since) ${since} is in the future (today is ${today})`);
     return { from: since, to: today };
   }
   const b = await healthBounds(db);
