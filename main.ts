@@ -7,6 +7,7 @@ import { createLogger, type Logger } from "./lib/log.ts";
 import { GarminSyncError, StorageError } from "./lib/errors.ts";
 import { migrate, openDb } from "./db/client.ts";
 import type { AppDeps } from "./lib/deps.ts";
+import type { JobManager } from "./sync/job_types.ts";
 import { createGarmin, ensureSession } from "./sync/garmin/garmin.ts";
 import { createSyncRunners } from "./sync/runners.ts";
 import { createJobManager } from "./sync/jobs.ts";
@@ -60,9 +61,22 @@ export async function openDeps(config: Config, log: Logger): Promise<AppDeps> {
   log.addSecret(config.apiToken);
   log.addSecret(config.dbAuthToken);
   const garmin = createGarmin({ db, config, log });
-  const runners = createSyncRunners({ db, config, log, garmin, ensureSession: () => ensureSession(garmin, config) });
-  const jobs = createJobManager({ db, log, runners });
-  return { config, db, log, jobs, garmin };
+  let jobs: JobManager | undefined;
+  return {
+    config,
+    db,
+    log,
+    garmin,
+    // Built on first use: a job manager marks `running` log rows of dead runs as interrupted when it starts, which
+    // only the commands that run syncs (sync, daemon) should do; `auth status` during a daemon's sync must not.
+    get jobs(): JobManager {
+      return jobs ??= createJobManager({
+        db,
+        log,
+        runners: createSyncRunners({ db, config, log, garmin, ensureSession: () => ensureSession(garmin, config) }),
+      });
+    },
+  };
 }
 
 async function ensureDataDir(dir: string): Promise<void> {

@@ -7,6 +7,7 @@
 import type { AppDeps, Scheduler } from "../lib/deps.ts";
 import { createApp } from "../routes/app.ts";
 import { createScheduler } from "./scheduler.ts";
+import { startIdleRefresh } from "../sync/garmin/garmin.ts";
 import { acquirePidFile, DaemonAlreadyRunning, pidFilePath, releasePidFile, updatePidFile } from "./pid.ts";
 
 /** Where to listen, and how to be stopped. */
@@ -76,6 +77,8 @@ export async function runDaemon(deps: AppDeps, options: DaemonOptions): Promise<
   const scheduler = options.scheduler ?? deps.scheduler ??
     createScheduler({ db: deps.db, jobs: deps.jobs, log, config, clock: deps.clock });
   const app = createApp({ ...deps, scheduler });
+  // Keeps the rotating refresh token's window rolling while no sync runs (Garmin's refresh tokens last ~30 days).
+  const idleRefresh = startIdleRefresh(deps.garmin, log);
 
   const stopRequested = Promise.withResolvers<string>();
   const serverAbort = new AbortController();
@@ -89,6 +92,7 @@ export async function runDaemon(deps: AppDeps, options: DaemonOptions): Promise<
     }, app.fetch);
   } catch (e) {
     scheduler.stop();
+    idleRefresh.stop();
     await releasePidFile(pidPath);
     const why = e instanceof Deno.errors.AddrInUse
       ? `port ${options.port} on ${options.host} is already in use: choose another with --port or GARMINSYNC_PORT`
@@ -117,6 +121,7 @@ export async function runDaemon(deps: AppDeps, options: DaemonOptions): Promise<
   const deadline = Date.now() + SHUTDOWN_BUDGET_MS;
   log.info(`${reason}: shutting down (the running sync stops at a safe point)`);
   scheduler.stop();
+  idleRefresh.stop();
   // Stop taking connections now; in-flight requests finish (bounded below).
   const closed = server.shutdown();
   try {

@@ -4,54 +4,38 @@
  */
 import { Hono } from "hono";
 import { zValidator } from "@hono/zod-validator";
+import { describeIssues } from "./validation.ts";
 import { z } from "zod";
 import type { AppDeps } from "../lib/deps.ts";
 import { InvalidInput } from "../lib/errors.ts";
 
-const loginBody = z.strictObject({
+export const loginBody = z.strictObject({
   email: z.string().trim().min(1, "must not be empty").max(320).optional(),
   password: z.string().min(1, "must not be empty").max(1024).optional(),
 });
-const mfaBody = z.strictObject({
+export const mfaBody = z.strictObject({
   code: z.string().trim().min(1, "must not be empty").max(32, "is too long for an MFA code"),
 });
-const ticketBody = z.strictObject({
+export const ticketBody = z.strictObject({
   ticket: z.string().trim().regex(/^ST-[A-Za-z0-9._-]+$/, "must be a service ticket starting with ST-"),
   service_url: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
 });
-const diImport = z.strictObject({
+export const diImport = z.strictObject({
   di_token: z.string().min(1, "must not be empty"),
   di_refresh_token: z.string().min(1, "must not be empty"),
   di_client_id: z.string().min(1, "must not be empty").optional(),
 });
-const garthImport = z.strictObject({
+export const garthImport = z.strictObject({
   oauth1: z.looseObject({
     oauth_token: z.string().min(1, "must not be empty"),
     oauth_token_secret: z.string().min(1, "must not be empty"),
   }),
   oauth2: z.looseObject({}).optional(),
 });
-const importBody = z.union([diImport, garthImport]);
+export const importBody = z.union([diImport, garthImport]);
 
-type Issue = z.core.$ZodIssue;
-
-function describe(issues: readonly Issue[]): { path: string; message: string }[] {
-  const out: { path: string; message: string }[] = [];
-  for (const i of issues) {
-    const path = i.path.map(String).join(".");
-    if (i.code === "unrecognized_keys") {
-      for (const k of i.keys) out.push({ path: path ? `${path}.${k}` : k, message: "is not a known field" });
-    } else if (i.code === "invalid_type" && i.input === undefined) {
-      out.push({ path: path || "(body)", message: "is required" });
-    } else {
-      out.push({ path: path || "(body)", message: i.message });
-    }
-  }
-  return out;
-}
-
-function invalid(issues: readonly Issue[]): InvalidInput {
-  const list = describe(issues);
+function invalid(issues: readonly z.core.$ZodIssue[]): InvalidInput {
+  const list = describeIssues(issues);
   const err = new InvalidInput(`invalid request body: ${list.map((i) => `${i.path}: ${i.message}`).join("; ")}`);
   err.extra = { issues: list };
   return err;

@@ -1,22 +1,12 @@
 /**
- * OpenAPI description of the /garmin/auth routes (served by routes/auth.ts). The request shapes follow the
- * contract; routes/auth.ts validates its bodies itself.
+ * OpenAPI description of the /garmin/auth routes (served by routes/auth.ts), from the same zod schemas those
+ * routes validate with. The import body is a union of two token formats; it is described as one object here.
  */
 import { z } from "zod";
 import { errorSchema } from "./schemas.ts";
+import { loginBody, mfaBody, ticketBody } from "./auth.ts";
 import type { ApiOperation } from "./openapi.ts";
 
-const loginBody = z.strictObject({
-  email: z.string().optional().describe("default: GARMIN_EMAIL"),
-  password: z.string().optional().describe("default: GARMIN_PASSWORD; never stored or logged"),
-});
-const mfaBody = z.strictObject({ code: z.string().describe("the code Garmin sent") });
-const ticketBody = z.strictObject({
-  ticket: z.string().describe("a service ticket starting with ST-"),
-  service_url: z.string().optional().describe(
-    "the service URL the ticket was issued for (default: the mobile sign-in's)",
-  ),
-});
 const importBody = z.record(z.string(), z.unknown())
   .describe("a python-garminconnect garmin_tokens.json object, or garth {oauth1, oauth2}");
 const loginAnswer = z.object({ status: z.enum(["authenticated", "mfa_required"]) }).meta({ id: "LoginAnswer" });
@@ -27,6 +17,7 @@ const authStatus = z.object({
   access_expires_at: z.string().nullable(),
   refresh_expires_at: z.string().nullable(),
   last_refresh_at: z.string().nullable(),
+  state: z.enum(["active", "expired"]).nullable().optional(),
 }).meta({ id: "AuthStatus" });
 
 /** The auth operations of the contract. */

@@ -53,9 +53,10 @@ function why(e: unknown): string {
 }
 
 /**
- * Pages the activity list newest first and stores each item's metadata. Stops at the first page that reaches
- * activities already stored (so a sync with nothing new, or a few new, costs one list call), or at a short/empty
- * page. Until one listing has reached the end of the history, it pages to the end.
+ * Pages the activity list newest first and stores each item's metadata. Stops at the first page that holds only
+ * activities already stored (so a sync with nothing new costs one list call; the extra page after new ones also
+ * catches an activity uploaded late whose start time sorts it just below the known ones), or at a short/empty page.
+ * Until one listing has reached the end of the history, it pages to the end.
  */
 export async function refreshActivityList(
   ctx: SyncContext,
@@ -88,9 +89,9 @@ export async function refreshActivityList(
       reachedEnd = true;
       break;
     }
-    // Newest first: once a page reaches activities stored before, everything older is stored too (the listing has
-    // reached the end once), so this page is the last one needed.
-    if (complete && known.size > 0) break;
+    // Newest first: a page of only stored activities means everything older is stored too (the listing has reached
+    // the end once), so no further page is needed.
+    if (complete && fresh === 0) break;
     start += page.length;
   }
   if (reachedEnd && !complete) await setSettings(ctx.db, { [LIST_COMPLETE_KEY]: clock().toISOString() }, clock());

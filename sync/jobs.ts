@@ -75,7 +75,9 @@ export function createJobManager(o: {
   );
 
   function snapshot(): SyncJob {
-    return { ...job };
+    // Four decimals are plenty for a progress bar and keep float noise (0.20199999999999999) out of the JSON;
+    // flooring keeps it monotonic and below 1.0 until completion.
+    return { ...job, progress: Math.floor(job.progress * 10_000) / 10_000 };
   }
 
   function start(kind: JobKind, options: { since?: string; trigger?: string } = {}): SyncJob {

@@ -42,7 +42,7 @@ async function assertFilesMatchRows(env: Awaited<ReturnType<typeof syncEnv>>) {
   }
 }
 
-Deno.test("[sync] first sync pages through all, second makes 1 list call and 0 downloads, new ones cost 1 call", async () => {
+Deno.test("[sync] first sync pages through all, second makes 1 list call and 0 downloads, new ones cost one extra page", async () => {
   await using env = await syncEnv({ activities: 150, fitRecords: 5 });
   const manual = env.sim.activities.filter((a) => a.manual).map((a) => a.activityId);
   assert(manual.length > 0, "the simulator has manual entries");
@@ -77,18 +77,18 @@ Deno.test("[sync] first sync pages through all, second makes 1 list call and 0 d
   assertEquals(env.sim.calls(DOWNLOAD).length, 0);
   assertEquals([second.listed.new, second.downloaded.attempted], [0, 0]);
 
-  // Three new: one list call, three downloads.
+  // Three new: the page holding them, then one page of only known ones; three downloads.
   const added = env.sim.addActivities(3);
   env.sim.resetCalls();
   const third = await syncOnce(env);
-  assertEquals(env.sim.calls(LIST).length, 1);
+  assertEquals(env.sim.calls(LIST).map((c) => new URL(c.path, "http://x").searchParams.get("start")), ["0", "100"]);
   assertEquals(
     env.sim.calls(DOWNLOAD).map((c) => c.path).sort(),
     added.map((a) => `${DOWNLOAD}${a.activityId}`).sort(),
   );
   assertEquals([third.listed.new, third.downloaded.downloaded], [3, 3]);
 
-  // 250 new: pages of 100, 100, then the page that reaches known ones; nothing more.
+  // 250 new: pages of 100, 100, 50 new + 50 known, then one page of only known ones; nothing more.
   env.sim.addActivities(250);
   env.sim.resetCalls();
   const fourth = await syncOnce(env);
@@ -96,6 +96,7 @@ Deno.test("[sync] first sync pages through all, second makes 1 list call and 0 d
     "0",
     "100",
     "200",
+    "300",
   ]);
   assertEquals([fourth.listed.new, fourth.downloaded.downloaded], [250, 250]);
   assertEquals((await activityStats(env.db)).total, 403);
