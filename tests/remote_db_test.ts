@@ -61,6 +61,37 @@ Deno.test("[remote-db] migrations apply over HTTP to a real sqld with a JWT, and
   }
 });
 
+Deno.test("[remote-db] libsql:// (Hrana over WebSocket) reaches the same server: migrations, transaction, rows", async () => {
+  await using s = await startSqld();
+  const port = new URL(s.url).port;
+  // libsql://HOST is TLS (wss) by default, as for Turso; ?tls=0 is the plain form a local sqld speaks.
+  const ws = await openDb(`libsql://127.0.0.1:${port}?tls=0`, s.authToken);
+  try {
+    assert.deepEqual(await migrate(ws), MIGRATIONS.map((m) => m.version).sort((a, b) => a - b));
+    const tx = await ws.transaction("write");
+    try {
+      await tx.execute({
+        sql: "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)",
+        args: ["k", "v", "t"],
+      });
+      await tx.commit();
+    } finally {
+      tx.close();
+    }
+    await upsertActivities(ws, [summary(1, 1), summary(2, 2)]);
+  } finally {
+    ws.close();
+  }
+  const http = await remoteDb(s);
+  try {
+    assert.deepEqual(await migrate(http), [], "the HTTP client sees the migrations the WebSocket client applied");
+    assert.equal(await getSetting(http, "k"), "v");
+    assert.equal((await listActivities(http, { filter: "all", limit: 10, offset: 0 })).total, 2);
+  } finally {
+    http.close();
+  }
+});
+
 Deno.test("[remote-db] without the auth token the server refuses, and the token is in no error message", async () => {
   await using s = await startSqld();
   const noToken = await openDb(s.url);
