@@ -171,12 +171,12 @@ function Row(props: { a: ActivityView; back: string }) {
   const retry = a.state === "failed" || a.state === "missing";
   return html`
     <tr>
-      <td class="nowrap">${fmtLocal(a.start_time_local)}</td>
+      <td class="nowrap c-date">${fmtLocal(a.start_time_local)}</td>
       <td class="name">${name}</td>
-      <td class="nowrap">${typeLabel(a.activity_type)}</td>
-      <td class="num nowrap">${fmtDistance(a.distance_m)}</td>
-      <td class="num nowrap">${fmtDuration(a.duration_s)}</td>
-      <td>
+      <td class="nowrap c-type">${typeLabel(a.activity_type)}</td>
+      <td class="num nowrap c-dist">${fmtDistance(a.distance_m)}</td>
+      <td class="num nowrap c-dur">${fmtDuration(a.duration_s)}</td>
+      <td class="c-state">
           <${Badge} value=${a.state} />
           ${a.state === "failed" && a.last_error
             ? html`<div class="small err-text">${a.last_error} (${a.attempts} ${
@@ -184,7 +184,7 @@ function Row(props: { a: ActivityView; back: string }) {
             })</div>`
             : null}
         </td>
-      <td class="nowrap">
+      <td class="nowrap c-file">
           ${a.state === "downloaded"
             ? html`<a href=${`/api/activities/${a.activity_id}/fit`} download="" aria-label=${`Download FIT file of ${name}`}>FIT</a> <span class="muted small">${
               fmtBytes(a.file_size)

@@ -209,6 +209,25 @@ footer.bottom { max-width: 1180px; margin: 1rem auto 2rem; padding: .75rem 1rem;
   dl.facts dd { margin-bottom: .4rem; }
   th, td { padding: .4rem .5rem; }
   svg text { font-size: 22px; }
+  td.msg { min-width: 12rem; }
+  /* Activities become one compact card per row; the header stays as a row of sort links. */
+  table.acts, table.acts tbody { display: block; }
+  table.acts thead { display: block; background: #eef2f6; border-bottom: 1px solid var(--line); }
+  table.acts thead tr { display: flex; flex-wrap: wrap; gap: .3rem; padding: .5rem; }
+  table.acts thead th { padding: .15rem .55rem; border: 1px solid var(--line); border-radius: 999px; background: var(--card);
+    text-align: left; }
+  table.acts thead th:nth-last-child(-n+2) { display: none; }
+  table.acts tbody tr { display: flex; flex-wrap: wrap; align-items: center; gap: .15rem .8rem; padding: .6rem .75rem;
+    border-bottom: 1px solid var(--line); }
+  table.acts tbody tr:last-child { border-bottom: 0; }
+  table.acts td { padding: 0; border: 0; text-align: left; }
+  table.acts td.name { order: -2; flex: 1 1 55%; font-weight: 600; min-width: 0; }
+  table.acts td.c-state { order: -1; }
+  table.acts td.c-date, table.acts td.c-type, table.acts td.c-dist, table.acts td.c-dur { font-size: .85rem;
+    color: var(--muted); }
+  table.acts td.c-file { flex-basis: 100%; }
+  table.acts td.c-file:empty { display: none; }
+  table.acts td.empty { flex-basis: 100%; }
   .stat.wide { grid-column: span 2; }
 }
 `;
