@@ -28,9 +28,23 @@ export async function seedActivities(dbUrl: string, n: number): Promise<void> {
               distance_m, calories, avg_hr, max_hr, state, file_name, file_size, sha256, attempts, first_seen_at,
               last_seen_at, raw_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
         args: [
-          id, `Activity ${i}`, types[i % types.length], gmt, gmt, 1800 + (i % 3600), 5000 + (i % 20000), 400, 140, 170,
-          state, state === "downloaded" ? `activity_${id}_${gmt.replace(/:/g, "-").replace(" ", "_")}.fit` : null,
-          state === "downloaded" ? 50_000 : null, null, state === "failed" ? 1 : 0, now, now,
+          id,
+          `Activity ${i}`,
+          types[i % types.length],
+          gmt,
+          gmt,
+          1800 + (i % 3600),
+          5000 + (i % 20000),
+          400,
+          140,
+          170,
+          state,
+          state === "downloaded" ? `activity_${id}_${gmt.replace(/:/g, "-").replace(" ", "_")}.fit` : null,
+          state === "downloaded" ? 50_000 : null,
+          null,
+          state === "failed" ? 1 : 0,
+          now,
+          now,
           JSON.stringify({ activityId: id, activityName: `Activity ${i}` }),
         ],
       });
@@ -49,7 +63,12 @@ export async function benchListOffline(n: number): Promise<Record<string, number
     await runChild(CHILD, ["list", "--all", "--offline"], env); // warm the module cache
     const r = await runChild(CHILD, ["list", "--all", "--offline"], env);
     if (r.code !== 0) throw new Error(`list failed: ${r.stderr.slice(-2000)}`);
-    return { activities: n, process_seconds: Math.round(r.ms) / 1000, command_seconds: Number(r.report?.ms) / 1000, peak_rss_mib: r.peakRssMiB ?? NaN };
+    return {
+      activities: n,
+      process_seconds: Math.round(r.ms) / 1000,
+      command_seconds: Number(r.report?.ms) / 1000,
+      peak_rss_mib: r.peakRssMiB ?? NaN,
+    };
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -87,9 +106,15 @@ export async function benchColdStart(runs = 3): Promise<Record<string, number>> 
     if (i > 0) times.push(ms); // the first run warms the cache
   }
   times.sort((a, b) => a - b);
-  return { runs, median_ms: Math.round(times[Math.floor(times.length / 2)]), max_ms: Math.round(times[times.length - 1]) };
+  return {
+    runs,
+    median_ms: Math.round(times[Math.floor(times.length / 2)]),
+    max_ms: Math.round(times[times.length - 1]),
+  };
 }
 
 if (import.meta.main) {
-  console.log(JSON.stringify({ list_offline: await benchListOffline(100_000), cold_start: await benchColdStart() }, null, 2));
+  console.log(
+    JSON.stringify({ list_offline: await benchListOffline(100_000), cold_start: await benchColdStart() }, null, 2),
+  );
 }

@@ -4,7 +4,7 @@
  * of requests an incremental sync makes with 0, 3 and 250 new activities.
  */
 import { startSimulator } from "../sim/server.ts";
-import { openDb, migrate } from "../db/client.ts";
+import { migrate, openDb } from "../db/client.ts";
 import { loadConfig } from "../lib/config.ts";
 import { createLogger } from "../lib/log.ts";
 import { createGarmin } from "../sync/garmin/garmin.ts";
@@ -12,7 +12,11 @@ import { runChild } from "./proc.ts";
 
 const CHILD = new URL("./child_main.ts", import.meta.url).pathname;
 
-async function loggedInDataDir(simUrl: string, email: string, password: string): Promise<{ dir: string; env: Record<string, string> }> {
+async function loggedInDataDir(
+  simUrl: string,
+  email: string,
+  password: string,
+): Promise<{ dir: string; env: Record<string, string> }> {
   const dir = await Deno.makeTempDir({ prefix: "garminsync-bench-" });
   const env = { GARMINSYNC_DATA_DIR: dir, GARMINSYNC_GARMIN_URL: simUrl, GARMINSYNC_REQUEST_DELAY_MS: "0" };
   const config = loadConfig(env);

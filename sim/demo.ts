@@ -22,7 +22,9 @@ const flags = parseArgs({
   strict: true,
 });
 if (flags.values.help) {
-  console.log("Usage: deno task demo [--port 8080] [--host 127.0.0.1] [--activities 300] [--data-dir DIR] [--no-login]");
+  console.log(
+    "Usage: deno task demo [--port 8080] [--host 127.0.0.1] [--activities 300] [--data-dir DIR] [--no-login]",
+  );
   Deno.exit(0);
 }
 const activities = Number(flags.values.activities);
@@ -79,7 +81,9 @@ if (loggedIn) {
   (async () => {
     for (let i = 0; i < 100; i++) {
       try {
-        const headers: Record<string, string> = env.GARMINSYNC_API_TOKEN ? { authorization: `Bearer ${env.GARMINSYNC_API_TOKEN}` } : {};
+        const headers: Record<string, string> = env.GARMINSYNC_API_TOKEN
+          ? { authorization: `Bearer ${env.GARMINSYNC_API_TOKEN}` }
+          : {};
         const r = await fetch(`${url}/api/sync/trigger`, { method: "POST", headers });
         await r.body?.cancel();
         if (r.status === 202 || r.status === 409) return;

@@ -17,7 +17,11 @@ function usageError(fn: () => unknown, includes: string) {
 
 Deno.test("[cli] list takes exactly one filter", () => {
   assert.deepEqual(parseListArgs(["--all"]), { filter: "all", offline: false, json: false });
-  assert.deepEqual(parseListArgs(["--missing", "--offline", "--json"]), { filter: "missing", offline: true, json: true });
+  assert.deepEqual(parseListArgs(["--missing", "--offline", "--json"]), {
+    filter: "missing",
+    offline: true,
+    json: true,
+  });
   assert.deepEqual(parseListArgs(["--downloaded"]).filter, "downloaded");
   usageError(() => parseListArgs([]), "exactly one filter");
   usageError(() => parseListArgs(["--all", "--missing"]), "--all and --missing");
