@@ -279,7 +279,8 @@ export function pageRoutes(deps: AppDeps): Hono {
     let { from, to } = q;
     if (from && to && from > to) [from, to] = [to, from];
     const query = { ...q, from, to };
-    const [list, types, stats] = await Promise.all([
+    // No per-state counts here: they walk every row, and the overview already shows them.
+    const [list, types] = await Promise.all([
       listActivities(db, {
         filter: q.filter,
         type: q.type,
@@ -291,7 +292,6 @@ export function pageRoutes(deps: AppDeps): Hono {
         offset: (q.page - 1) * PAGE_SIZE,
       }),
       activityTypes(db),
-      activityStats(db),
     ]);
     const pages = Math.max(1, Math.ceil(list.total / PAGE_SIZE));
     if (q.page > pages) return c.redirect(activitiesHref(query, { page: pages }), 303);
@@ -304,7 +304,6 @@ export function pageRoutes(deps: AppDeps): Hono {
         perPage: PAGE_SIZE,
         query,
         types,
-        stats,
       }),
     );
   });

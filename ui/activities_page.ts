@@ -4,8 +4,7 @@
  */
 import { html } from "htm/preact";
 import { Badge, type Flash, Layout, Pager } from "./layout.ts";
-import { fmtBytes, fmtDistance, fmtDuration, fmtInt, fmtLocal, typeLabel } from "./format.ts";
-import type { StatsView } from "./overview_page.ts";
+import { fmtBytes, fmtDistance, fmtDuration, fmtLocal, typeLabel } from "./format.ts";
 
 /** An activities row as the page uses it. */
 export interface ActivityView {
@@ -40,7 +39,6 @@ export interface ActivitiesProps {
   perPage: number;
   query: ActivityQuery;
   types: string[];
-  stats: StatsView;
 }
 
 /** Builds the page's URL for a query (defaults left out, so links stay short). */
@@ -80,11 +78,11 @@ export function ActivitiesPage(p: ActivitiesProps) {
               <label for="f-filter">Show</label>
               <select id="f-filter" name="filter">
                 ${[
-                  ["all", `All (${fmtInt(p.stats.total)})`],
-                  ["missing", `Missing (${fmtInt(p.stats.missing)})`],
-                  ["downloaded", `Downloaded (${fmtInt(p.stats.downloaded)})`],
-                  ["no_file", `No file (${fmtInt(p.stats.no_file)})`],
-                  ["failed", `Failed (${fmtInt(p.stats.failed)})`],
+                  ["all", "All"],
+                  ["missing", "Missing"],
+                  ["downloaded", "Downloaded"],
+                  ["no_file", "No file"],
+                  ["failed", "Failed"],
                 ].map(([v, label]) => html`<option value=${v} selected=${q.filter === v}>${label}</option>`)}
               </select>
             </div>
