@@ -43,7 +43,7 @@ import { addDays, daysBetweenInclusive, isoDate } from "../ui/format.ts";
 /** Rows per page on the activities and logs pages (keeps each page small at any table size). */
 export const PAGE_SIZE = 50;
 /** Longest custom range the health page draws. */
-export const HEALTH_MAX_DAYS = 731;
+export const HEALTH_MAX_DAYS = 366;
 
 const FLASH_COOKIE = "gs_flash";
 const KIND_LABELS: Record<JobKind, string> = {

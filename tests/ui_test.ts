@@ -11,6 +11,7 @@ import type { Db } from "../db/client.ts";
 import { cronToWords } from "../ui/cron_words.ts";
 import { renderErrorPage } from "../ui/error_page.ts";
 import { authWarning } from "../ui/overview_page.ts";
+import { APP_CSS } from "../ui/static_css.ts";
 
 const PAGES = ["/", "/activities", "/health", "/logs", "/settings", "/login"];
 const TYPES = ["running", "cycling", "swimming"];
@@ -294,14 +295,19 @@ Deno.test("[ui] health draws four accessible SVG charts with data tables, and a 
   assertEquals((r.html.match(/<svg role="img"/g) ?? []).length, 4);
   for (const t of ["Steps", "Sleep stages", "Resting heart rate", "Weight"]) {
     assertMatch(r.html, new RegExp(`<title id="chart-[a-z]+-t">${t}</title>`));
-    assertStringIncludes(r.html, `<summary>${t} as a table</summary>`);
   }
   assertMatch(r.html, /<path class="s-steps" d="M[\d.]+ [\d.]+h/);
   for (const s of ["s-deep", "s-light", "s-rem", "s-awake"]) assertStringIncludes(r.html, `<path class="${s}"`);
   assertStringIncludes(r.html, '<path class="line-hr"');
   assertStringIncludes(r.html, '<path class="line-weight"');
   assertStringIncludes(r.html, "20 of 30 days with data");
-  assertStringIncludes(r.html, `<th scope="row">${daysAgo(0)}</th><td class="num">5,000</td>`);
+  assertStringIncludes(r.html, "The charts' numbers as a table (20 stored days)");
+  assertStringIncludes(
+    r.html,
+    `<th scope="row">${
+      daysAgo(0)
+    }</th><td>5,000</td><td>1.0</td><td>4.0</td><td>1.5</td><td>0.2</td><td>6.7</td><td>50</td><td>70.0</td>`,
+  );
   // The calendar: every day of the range, stored or missing, in words.
   assertStringIncludes(r.html, `${daysAgo(0)}: summary, sleep, weight stored`);
   assertStringIncludes(r.html, `${daysAgo(1)}: summary stored; sleep, weight missing`);
@@ -326,7 +332,7 @@ Deno.test("[ui] health ranges: presets, a custom from/to, an over-long range cla
   const year = await getPage(f.app, "/health?days=365");
   assert(year.html.length < 200_000, `365-day health page is ${year.html.length} bytes`);
   const long = await getPage(f.app, "/health?from=2015-01-01&to=2024-12-31");
-  assertStringIncludes(long.html, "Showing the last 731 days up to 2024-12-31");
+  assertStringIncludes(long.html, "Showing the last 366 days up to 2024-12-31");
   const bad = await getPage(f.app, "/health?from=2024-02-30");
   assertHtml(bad, 400);
   assertStringIncludes(bad.html, "from must be a real date");
@@ -531,4 +537,63 @@ Deno.test("[ui] static app.js and app.css are served with their types and an ETa
   const js = await (await f.app.request("/static/app.js")).text();
   assertStringIncludes(js, "/garmin/sync/status");
   assertStringIncludes(js, "data-refresh");
+});
+
+Deno.test("[ui] a full year of health data renders under 200 KB", async () => {
+  await using f = await uiFixture();
+  for (let i = 0; i < 366; i++) await upsertHealthDay(f.deps.db, healthDay(daysAgo(i), i));
+  const r = await getPage(f.app, "/health?days=365");
+  assertHtml(r);
+  assertStringIncludes(r.html, "365 of 365 days with data");
+  assert(r.html.length < 200_000, `a year of health data is ${r.html.length} bytes`);
+});
+
+function luminance(hex: string): number {
+  const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255)
+    .map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+function contrast(a: string, b: string): number {
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+Deno.test("[ui] text colours of app.css have a contrast of at least 4.5:1 on their backgrounds", () => {
+  const vars = Object.fromEntries([...APP_CSS.matchAll(/--([a-z-]+):\s*(#[0-9a-f]{6})/g)].map((m) => [m[1], m[2]]));
+  const v = (name: string) => {
+    assert(vars[name], `--${name} is defined`);
+    return vars[name];
+  };
+  const pairs: [string, string][] = [
+    [v("fg"), v("bg")],
+    [v("fg"), v("card")],
+    [v("muted"), v("bg")],
+    [v("muted"), v("card")],
+    [v("muted"), "#eef2f6"], // table headers
+    [v("accent"), v("card")],
+    [v("accent"), v("bg")],
+    [v("accent"), v("info-bg")], // secondary button hover
+    ["#ffffff", v("accent")], // primary buttons
+    ["#ffffff", v("accent-dark")],
+    ["#ffffff", v("err-fg")], // danger button
+    ["#dfe7f0", "#16202c"], // nav links
+    ["#16202c", "#ffffff"], // current nav entry
+    [v("ok-fg"), v("ok-bg")],
+    [v("warn-fg"), v("warn-bg")],
+    [v("err-fg"), v("err-bg")],
+    [v("err-fg"), v("card")],
+    [v("info-fg"), v("info-bg")],
+    [v("none-fg"), v("none-bg")],
+    [v("warn-fg"), v("card")],
+  ];
+  for (const [fg, bg] of pairs) {
+    const c = contrast(fg, bg);
+    assert(c >= 4.5, `${fg} on ${bg} has a contrast of ${c.toFixed(2)}:1`);
+  }
+  // Chart colours are graphics: at least 3:1 against the card.
+  for (const name of ["steps", "deep", "light", "rem", "awake", "hr", "weight"]) {
+    const c = contrast(v(name), v("card"));
+    assert(c >= 3, `--${name} has a contrast of ${c.toFixed(2)}:1 against the card`);
+  }
 });

@@ -15,9 +15,9 @@ export interface DayPresence {
 
 const WEEKDAYS = ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"];
 const KINDS: { key: keyof DayPresence; cls: string; label: string }[] = [
-  { key: "summary", cls: "k-s", label: "summary" },
-  { key: "sleep", cls: "k-z", label: "sleep" },
-  { key: "weight", cls: "k-w", label: "weight" },
+  { key: "summary", cls: "s", label: "summary" },
+  { key: "sleep", cls: "z", label: "sleep" },
+  { key: "weight", cls: "w", label: "weight" },
 ];
 
 /** Which days (inclusive range) have which kinds; `days` maps "YYYY-MM-DD" to presence. */
@@ -28,7 +28,7 @@ export function HealthCalendar(props: { from: string; to: string; days: Map<stri
     <div>
       <ul class="legend cal-legend">
           ${KINDS.map((k) => html`<li><i class=${`${k.cls} y`} aria-hidden="true"></i> ${k.label} stored</li>`)}
-          <li><i class="k-s" aria-hidden="true"></i> hollow = missing</li>
+          <li><i class="s" aria-hidden="true"></i> hollow = missing</li>
         </ul>
       <div class="months">${months.map((m) =>
         html`<${Month} month=${m} from=${props.from} to=${props.to} days=${props.days} />`
@@ -56,7 +56,7 @@ function Month(props: { month: string; from: string; to: string; days: Map<strin
         html`<tr>${
           w.map((d) => {
             if (d === null || d < props.from || d > props.to) {
-              return html`<td class="out">${d ? html`<span class="d">${Number(d.slice(8))}</span>` : null}</td>`;
+              return html`<td class="out">${d ? html`<b>${Number(d.slice(8))}</b>` : null}</td>`;
             }
             const p = props.days.get(d) ?? { summary: false, sleep: false, weight: false };
             const have = KINDS.filter((k) => p[k.key]).map((k) => k.label);
@@ -64,8 +64,8 @@ function Month(props: { month: string; from: string; to: string; days: Map<strin
             const words = `${d}: ${have.length ? have.join(", ") : "nothing"} stored${
               miss.length && have.length ? `; ${miss.join(", ")} missing` : ""
             }`;
-            return html`<td><span class="d" aria-hidden="true">${Number(d.slice(8))}</span><span class="m">${
-              KINDS.map((k) => html`<i class=${p[k.key] ? `${k.cls} y` : k.cls} aria-hidden="true"></i>`)
+            return html`<td><span aria-hidden="true"><b>${Number(d.slice(8))}</b>${
+              KINDS.map((k) => html`<i class=${p[k.key] ? `${k.cls} y` : k.cls}></i>`)
             }</span><span class="vh">${words}</span></td>`;
           })
         }</tr>`

@@ -1,7 +1,7 @@
 /**
  * Server-rendered SVG charts (no chart library): bars, stacked bars and lines over a run of days. Each is an
- * `<svg role="img">` with a `<title>` and a `<desc>` summary, followed by the same numbers as a table inside
- * `<details>` for people who cannot see the chart. Bars of one series are drawn as a single path, so a year of
+ * `<svg role="img">` with a `<title>` and a `<desc>` summary (shown as text too); the page adds the numbers as
+ * a table for people who cannot see the charts. Bars of one series are drawn as a single path, so a year of
  * days stays a few kilobytes.
  */
 import { html } from "htm/preact";
@@ -94,25 +94,6 @@ function Frame(props: { id: string; title: string; summary: string; children: un
   </svg>`;
 }
 
-function DataTable(props: { caption: string; headers: string[]; rows: (string | number)[][] }) {
-  return html`
-    <details>
-      <summary>${props.caption} as a table</summary>
-      <div class="table-wrap">
-        <table>
-          <caption class="vh">${props.caption}</caption>
-          <thead>
-            <tr>${props.headers.map((h, i) => html`<th scope="col" class=${i ? "num" : undefined}>${h}</th>`)}</tr>
-          </thead>
-          <tbody>${props.rows.map((r) =>
-            html`<tr>${r.map((c, i) => i ? html`<td class="num">${c}</td>` : html`<th scope="row">${c}</th>`)}</tr>`
-          )}</tbody>
-        </table>
-      </div>
-    </details>
-  `;
-}
-
 function rangeText(dates: string[]): string {
   return dates.length ? `${shortDate(dates[0])} to ${shortDate(dates[dates.length - 1])}` : "no days";
 }
@@ -171,11 +152,6 @@ export function BarChart(props: {
             </ul>
           `
           : null}
-        <${DataTable}
-          caption=${props.title}
-          headers=${["Date", `${props.title} (${props.unit})`]}
-          rows=${values.map((p) => [p.date, props.fmt(p.value)])}
-        />
       </figure>
   `;
 }
@@ -236,15 +212,6 @@ export function StackedBarChart(props: {
             html`<li><span class=${`swatch sw-${s.cls.replace(/^s-/, "")}`} aria-hidden="true"></span>${s.label}</li>`
           )}
         </ul>
-        <${DataTable}
-          caption=${props.title}
-          headers=${["Date", ...props.series.map((s) => `${s.label} (${props.unit})`), `Total (${props.unit})`]}
-          rows=${withData.map((p) => [
-            p.date,
-            ...p.values.map((v) => (v === null ? "—" : props.fmt(v))),
-            props.fmt(p.values.reduce<number>((s, v) => s + (v ?? 0), 0)),
-          ])}
-        />
       </figure>
   `;
 }
@@ -295,11 +262,6 @@ export function LineChart(props: {
             ? xy.map(([x, yy]) => html`<circle class=${dotCls} cx=${x} cy=${yy} r="3"></circle>`)
             : null}
         <//>
-        <${DataTable}
-          caption=${props.title}
-          headers=${["Date", `${props.title} (${props.unit})`]}
-          rows=${known.map((p) => [p.date, props.fmt(p.value)])}
-        />
       </figure>
   `;
 }

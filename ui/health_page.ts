@@ -140,6 +140,7 @@ export function HealthPage(p: HealthProps) {
           />
         </section>
       </div>
+      <${HealthTable} rows=${p.rows} />
       <section class="card" aria-labelledby="cal-h">
         <h2 id="cal-h">Stored days</h2>
         <ul class="coverage">
@@ -152,5 +153,49 @@ export function HealthPage(p: HealthProps) {
         <${HealthCalendar} from=${p.from} to=${p.to} days=${presence} />
       </section>
       <//>
+  `;
+}
+
+function num(v: number | null, f: (v: number) => string): string {
+  return v === null ? "—" : f(v);
+}
+
+/** Every stored day's numbers: the text alternative of the four charts. */
+function HealthTable(props: { rows: HealthDayView[] }) {
+  const h = (s: number | null) => num(s, (v) => (v / 3600).toFixed(1));
+  return html`
+    <section class="card" aria-labelledby="table-h">
+      <h2 id="table-h" class="vh">Health numbers</h2>
+      <details>
+        <summary>The charts' numbers as a table (${props.rows.length} stored days)</summary>
+        <div class="table-wrap">
+          <table class="data">
+            <caption class="vh">Health numbers per day</caption>
+            <thead>
+              <tr>
+                <th scope="col">Date</th>
+                <th scope="col">Steps</th>
+                <th scope="col">Deep (h)</th>
+                <th scope="col">Light (h)</th>
+                <th scope="col">REM (h)</th>
+                <th scope="col">Awake (h)</th>
+                <th scope="col">Sleep (h)</th>
+                <th scope="col">Resting HR (bpm)</th>
+                <th scope="col">Weight (kg)</th>
+              </tr>
+            </thead>
+            <tbody>${props.rows.map((r) => {
+              const stages = [r.deep_sleep_seconds, r.light_sleep_seconds, r.rem_sleep_seconds, r.awake_sleep_seconds];
+              const total = stages.some((v) => v !== null) ? stages.reduce<number>((a, v) => a + (v ?? 0), 0) : null;
+              return html`<tr><th scope="row">${r.calendar_date}</th><td>${num(r.steps, fmtInt)}</td>${
+                stages.map((v) => html`<td>${h(v)}</td>`)
+              }<td>${h(total)}</td><td>${num(r.resting_hr, String)}</td><td>${
+                num(r.weight_g, (v) => (v / 1000).toFixed(1))
+              }</td></tr>`;
+            })}</tbody>
+          </table>
+        </div>
+      </details>
+    </section>
   `;
 }

@@ -8,7 +8,7 @@ export const APP_CSS = `:root {
   --accent: #0b57d0; --accent-dark: #0842a0; --focus: #f59e0b;
   --ok-fg: #0b6b2e; --ok-bg: #e3f4e8; --warn-fg: #7a4100; --warn-bg: #fff1d6;
   --err-fg: #a3120f; --err-bg: #fde8e7; --info-fg: #0842a0; --info-bg: #e6eefc; --none-fg: #3d4650; --none-bg: #e9edf1;
-  --steps: #2f6fd6; --deep: #1d3f8f; --light: #5b8fe8; --rem: #9b59d0; --awake: #e8a33c; --hr: #c62828; --weight: #0f7b6c;
+  --steps: #2f6fd6; --deep: #1d3f8f; --light: #5b8fe8; --rem: #9b59d0; --awake: #c77c0e; --hr: #c62828; --weight: #0f7b6c;
   color-scheme: light;
 }
 *, *::before, *::after { box-sizing: border-box; }
@@ -162,6 +162,7 @@ svg .no-data { fill: #4f5963; font-size: 14px; }
 .sw-rem { background: var(--rem); } .sw-awake { background: var(--awake); } .sw-hr { background: var(--hr); }
 .sw-weight { background: var(--weight); } .sw-goal { background: #0b6b2e; height: 3px; }
 details { margin: .4rem 0 0; }
+table.data td { text-align: right; }
 details > summary { cursor: pointer; color: var(--accent); font-size: .9rem; }
 details .table-wrap { margin-top: .4rem; max-height: 22rem; overflow: auto; }
 
@@ -171,18 +172,15 @@ table.cal { table-layout: fixed; border: 1px solid var(--line); background: var(
 table.cal caption { padding: .25rem .3rem; }
 table.cal th { background: none; padding: .15rem 0; text-align: center; font-size: .75rem; color: var(--muted); border: 0; }
 table.cal td { padding: .1rem 0 .2rem; text-align: center; border: 0; font-size: .75rem; line-height: 1.1; }
-table.cal td.out { background: none; opacity: .45; }
-table.cal td .m { display: flex; justify-content: center; gap: 2px; margin-top: 2px; }
-table.cal td .d { display: block; color: var(--muted); }
-table.cal td i { display: block; width: .55rem; height: .55rem; border-radius: 2px; border: 1.5px solid; }
-table.cal td i.k-s { border-color: var(--steps); } table.cal td i.k-s.y { background: var(--steps); }
-table.cal td i.k-z { border-color: var(--deep); } table.cal td i.k-z.y { background: var(--deep); }
-table.cal td i.k-w { border-color: var(--weight); } table.cal td i.k-w.y { background: var(--weight); }
-table.cal td.future { opacity: .45; }
-.cal-legend i { display: inline-block; width: .75rem; height: .75rem; border-radius: 2px; border: 1.5px solid; }
-.cal-legend i.k-s { border-color: var(--steps); } .cal-legend i.k-s.y { background: var(--steps); }
-.cal-legend i.k-z { border-color: var(--deep); } .cal-legend i.k-z.y { background: var(--deep); }
-.cal-legend i.k-w { border-color: var(--weight); } .cal-legend i.k-w.y { background: var(--weight); }
+table.cal td.out { background: none; }
+table.cal td > span { display: flex; flex-wrap: wrap; justify-content: center; gap: 2px; }
+table.cal td b { display: block; flex-basis: 100%; font-weight: 400; }
+table.cal td.out b { color: var(--muted); }
+table.cal i, .cal-legend i { display: block; width: .55rem; height: .55rem; border-radius: 2px; border: 1.5px solid; }
+.cal-legend i { width: .75rem; height: .75rem; }
+i.s { border-color: var(--steps); } i.s.y { background: var(--steps); }
+i.z { border-color: var(--deep); } i.z.y { background: var(--deep); }
+i.w { border-color: var(--weight); } i.w.y { background: var(--weight); }
 .coverage { display: flex; flex-wrap: wrap; gap: .5rem 1.5rem; margin: .25rem 0 .75rem; padding: 0; list-style: none; }
 
 .range-links { display: flex; flex-wrap: wrap; gap: .4rem; margin: 0 0 .6rem; }
