@@ -239,8 +239,9 @@ Deno.test({
         }
         assert(await page.locator("#chart-steps path.s-steps").count() === 1, "steps bars drawn");
         assertMatch(await page.locator(".coverage").innerText(), /Summary: \d+ of 30 days/);
-        await page.getByText("Steps as a table").click();
-        assert(await page.locator("figure.chart details[open] tbody tr").count() > 10);
+        await page.getByText("The charts' numbers as a table").click();
+        assertEquals(await page.locator("table.data tbody tr").count(), 30);
+        assert(await page.locator("table.data").isVisible());
         await page.getByRole("link", { name: "Last 7 days" }).click();
         await page.waitForURL(/days=7/);
       });

@@ -230,6 +230,9 @@ Deno.test("[ui] downloaded activities link their FIT file; missing and failed on
   );
   assertStringIncludes(r.html, 'action="/activities/5001/retry"');
   assertStringIncludes(r.html, 'action="/activities/5004/retry"');
+  // One page only: the count, no paging links.
+  assertStringIncludes(r.html, "1–6 of 6 activities · page 1 of 1");
+  assertNotMatch(r.html, /« First/);
   assertNotMatch(r.html, /action="\/activities\/500[023]\/retry"/);
   assertStringIncludes(r.html, "no file");
   assertNotMatch(r.html, /href="\/api\/activities\/5001\/fit"/);

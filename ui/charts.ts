@@ -27,7 +27,7 @@ export interface Series {
 
 const W = 720;
 const H = 240;
-const M = { left: 50, right: 12, top: 12, bottom: 28 };
+const M = { left: 64, right: 14, top: 14, bottom: 30 };
 const PW = W - M.left - M.right;
 const PH = H - M.top - M.bottom;
 

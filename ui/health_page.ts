@@ -111,7 +111,7 @@ export function HealthPage(p: HealthProps) {
               ],
             }))}
             fmt=${(v: number) => v.toFixed(1)}
-            tick=${(v: number) => `${Math.round(v * 10) / 10} h`}
+            tick=${(v: number) => `${Math.round(v * 10) / 10}h`}
           />
         </section>
         <section class="card">

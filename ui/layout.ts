@@ -104,12 +104,16 @@ export function Pager(
     <nav class="pager" aria-label=${`${props.noun} pages`}>
       <span class="muted small">${first.toLocaleString("en-US")}–${last.toLocaleString("en-US")} of ${props.total
         .toLocaleString("en-US")} ${props.noun} · page ${page} of ${pages}</span>
-      <span class="links">
-          ${link(1, "« First")} ${link(page - 1, "‹ Previous", "prev")} ${link(page + 1, "Next ›", "next")} ${link(
+      ${pages > 1
+        ? html`<span class="links">
+          ${link(1, "« First")} ${link(page - 1, "‹ Previous", "prev")} ${link(page + 1, "Next ›", "next")} ${
+          link(
             pages,
             "Last »",
-          )}
-        </span>
+          )
+        }
+        </span>`
+        : null}
     </nav>
   `;
 }

@@ -97,10 +97,10 @@ export function LogsPage(p: LogsProps) {
         <form method="post" action="/logs/clear">
           <p class="check">
             <input type="checkbox" id="confirm-clear" name="confirm" value="yes" required />
-            <label for="confirm-clear">Yes, delete all ${fmtInt(p.allTotal)} log ${p.allTotal === 1
-              ? "row"
-              : "rows"} (activities and
-                      health data are kept)</label>
+            <label for="confirm-clear">Yes, delete ${p.allTotal === 1
+              ? "the 1 log row"
+              : `all ${fmtInt(p.allTotal)} log rows`}
+              (activities and health data are kept)</label>
           </p>
           <p class="actions"><button type="submit" class="danger">Clear logs</button></p>
         </form>
