@@ -140,7 +140,8 @@ export async function readEnvironment(
   try {
     fileVars = parseDotEnv(await Deno.readTextFile(dotEnvPath));
   } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    // No .env, or no permission to read the working folder (a narrowed run): the environment alone counts.
+    if (!(e instanceof Deno.errors.NotFound) && !(e instanceof Deno.errors.NotCapable)) throw e;
   }
   const merged: Record<string, string | undefined> = { ...fileVars };
   for (const [k, v] of Object.entries(realEnv)) {
