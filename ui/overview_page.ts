@@ -5,52 +5,27 @@
  */
 import { html } from "htm/preact";
 import type { SyncJob } from "../sync/job_types.ts";
+import type { ActivityStats } from "../db/activities.ts";
+import type { SyncLogRow } from "../db/logs.ts";
+import type { ScheduleInfo } from "../lib/deps.ts";
+import type { AuthStatus } from "../sync/garmin/types.ts";
 import { Badge, type Flash, Layout, Time } from "./layout.ts";
 import { daysUntil, fmtDuration, fmtInt, fmtRelative, fmtUtc, percent } from "./format.ts";
 import { cronToWords } from "./cron_words.ts";
 
 /** Totals as `activityStats` returns them. */
-export interface StatsView {
-  total: number;
-  downloaded: number;
-  missing: number;
-  no_file: number;
-  failed: number;
-  last_sync: string | null;
-}
+export type StatsView = ActivityStats;
 
 /** A sync_logs row as the views use it. */
-export interface LogView {
-  id: number;
-  timestamp: string;
-  finished_at: string | null;
-  operation: string;
-  status: string;
-  message: string | null;
-  activities_processed: number;
-  activities_downloaded: number;
-  items_processed: number;
-}
+export type LogView = SyncLogRow;
 
 /** The schedule as shown (daemon = a live scheduler applies it). */
-export interface ScheduleView {
-  enabled: boolean;
-  cron_schedule: string;
-  next_run: string | null;
-  last_run: string | null;
+export interface ScheduleView extends ScheduleInfo {
   daemon: boolean;
 }
 
 /** The Garmin session as shown: never a token. */
-export interface AuthView {
-  authenticated: boolean;
-  method: string | null;
-  display_name: string | null;
-  access_expires_at: string | null;
-  refresh_expires_at: string | null;
-  last_refresh_at: string | null;
-  state?: string | null;
-}
+export type AuthView = AuthStatus;
 
 /** Everything the overview shows. */
 export interface OverviewProps {
