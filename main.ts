@@ -8,7 +8,7 @@ import { GarminSyncError, StorageError } from "./lib/errors.ts";
 import { migrate, openDb } from "./db/client.ts";
 import type { AppDeps } from "./lib/deps.ts";
 import type { JobManager } from "./sync/job_types.ts";
-import { createGarmin, ensureSession } from "./sync/garmin/garmin.ts";
+import { createGarmin, ensureSession, type Garmin, type GarminHttpOptions } from "./sync/garmin/garmin.ts";
 import { createSyncRunners } from "./sync/runners.ts";
 import { createJobManager } from "./sync/jobs.ts";
 import { type CliContext, type CliIo, type Command, UsageError } from "./cli/context.ts";
@@ -52,15 +52,22 @@ const COMMANDS: Record<string, Command> = {
   },
 };
 
-/** Opens everything a command needs. The caller closes the database when done. */
-export async function openDeps(config: Config, log: Logger): Promise<AppDeps> {
+/**
+ * Opens everything a command needs. The caller closes the database when done. `garminHttp` tunes the Garmin
+ * transport's retries and timeouts (tests make them milliseconds).
+ */
+export async function openDeps(
+  config: Config,
+  log: Logger,
+  options: { garminHttp?: GarminHttpOptions } = {},
+): Promise<AppDeps & { garmin: Garmin }> {
   await ensureDataDir(config.dataDir);
   const db = await openDb(config.dbUrl, config.dbAuthToken);
   await migrate(db);
   log.addSecret(config.garminPassword);
   log.addSecret(config.apiToken);
   log.addSecret(config.dbAuthToken);
-  const garmin = createGarmin({ db, config, log });
+  const garmin = createGarmin({ db, config, log, http: options.garminHttp });
   let jobs: JobManager | undefined;
   return {
     config,
