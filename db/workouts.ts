@@ -18,18 +18,10 @@ export interface WorkoutRow {
 }
 
 /** What the workouts sync writes for one workout; `detail_json` null keeps the stored detail. */
-export interface WorkoutInput {
-  workout_id: number;
-  name: string | null;
-  sport_type: string | null;
-  description: string | null;
-  created_date: string | null;
-  updated_date: string | null;
-  estimated_duration_s: number | null;
-  estimated_distance_m: number | null;
+export type WorkoutInput = Omit<WorkoutRow, "first_seen_at" | "fetched_at"> & {
   summary_json: string;
   detail_json: string | null;
-}
+};
 
 function s(v: unknown): string | null {
   return v === null || v === undefined ? null : String(v);

@@ -7,6 +7,7 @@
  *
  * These tests never skip: without /usr/bin/chromium they fail saying how to install it.
  */
+import { CHROMIUM_ARGS } from "../sync/garmin/browser_login.ts";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./fixtures/ui/assert.ts";
 import { type UiFixture, uiFixture } from "./fixtures/ui/app.ts";
@@ -33,15 +34,7 @@ async function launch(): Promise<Browser> {
   }
   return await chromium.launch({
     executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
+    args: ["--headless", ...CHROMIUM_ARGS],
   });
 }
 

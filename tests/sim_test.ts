@@ -1,6 +1,7 @@
 /**
  * The Garmin Connect simulator, exercised over real HTTP with fetch, the way GarminSync's client talks to it.
  */
+import { CHROMIUM_ARGS } from "../sync/garmin/browser_login.ts";
 import { assert, assertEquals, assertMatch, assertNotEquals, assertRejects } from "./assert.ts";
 import { createHmac, randomBytes } from "node:crypto";
 import { Decoder, Stream } from "@garmin/fitsdk";
@@ -231,24 +232,26 @@ Deno.test("[sim] the browser sign-in page has the labelled inputs and posts to t
 });
 
 const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = (() => {
+
+function existsFile(path: string): boolean {
   try {
-    return Deno.statSync(CHROMIUM).isFile;
+    return Deno.statSync(path).isFile;
   } catch {
     return false;
   }
-})();
+}
 
 Deno.test({
   name: "[sim] headless Chromium signs in on the browser page (wrong MFA code, then right) and lands on ?ticket=",
-  ignore: !hasChromium,
   fn: async () => {
+    // Run, never skip: a missing browser fails with what to install.
+    assert(existsFile(CHROMIUM), `${CHROMIUM} is missing: install it with \`apt-get install -y chromium\``);
     const { chromium } = await import("playwright-core");
     await withSim({ account: { mfa: true } }, async (sim) => {
       const browser = await chromium.launch({
         executablePath: CHROMIUM,
         headless: true,
-        args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        args: CHROMIUM_ARGS,
       });
       try {
         const page = await browser.newPage();
