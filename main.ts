@@ -6,6 +6,7 @@ import { type Config, ConfigError, loadConfig, readEnvironment } from "./lib/con
 import { createLogger, type Logger } from "./lib/log.ts";
 import { GarminSyncError, StorageError } from "./lib/errors.ts";
 import { migrate, openDb } from "./db/client.ts";
+import { loadRuntimeSettings } from "./db/settings.ts";
 import type { AppDeps } from "./lib/deps.ts";
 import type { JobManager } from "./sync/job_types.ts";
 import { createGarmin, ensureSession, type Garmin, type GarminHttpOptions } from "./sync/garmin/garmin.ts";
@@ -67,6 +68,7 @@ export async function openDeps(
   log.addSecret(config.garminPassword);
   log.addSecret(config.apiToken);
   log.addSecret(config.dbAuthToken);
+  const settings = await loadRuntimeSettings(db, config);
   const garmin = createGarmin({ db, config, log, http: options.garminHttp });
   let jobs: JobManager | undefined;
   return {
@@ -74,6 +76,7 @@ export async function openDeps(
     db,
     log,
     garmin,
+    settings,
     // Built on first use: a job manager marks `running` log rows of dead runs as interrupted when it starts, which
     // only the commands that run syncs (sync, daemon) should do; `auth status` during a daemon's sync must not.
     get jobs(): JobManager {
@@ -107,9 +110,13 @@ export async function main(
 ): Promise<number> {
   const io = options.io ?? terminalIo();
   const [name, ...rest] = argv;
-  if (!name || name === "--help" || name === "-h" || name === "help") {
+  if (!name) {
+    io.stderr(`garminsync: a command is needed\n\n${USAGE}`);
+    return 2;
+  }
+  if (name === "--help" || name === "-h" || name === "help") {
     io.stdout(USAGE);
-    return name ? 0 : 2;
+    return 0;
   }
   if (name === "--version" || name === "version") {
     io.stdout(`garminsync ${VERSION}\n`);

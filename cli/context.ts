@@ -11,7 +11,7 @@ export interface CliIo {
   stderr(text: string): void;
   /** Reads one line after printing `prompt` (on stderr); null at end of input. `secret` hides typing on a TTY. */
   readLine(prompt: string, options?: { secret?: boolean }): Promise<string | null>;
-  /** True when stdout is a terminal (progress bars, colours). */
+  /** True when stderr, where progress bars are drawn, is a terminal. */
   isTty: boolean;
 }
 

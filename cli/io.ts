@@ -53,11 +53,18 @@ export function terminalIo(): CliIo {
       writeAll(Deno.stderr, enc.encode(prompt));
       return await readRawLine(options?.secret ?? false);
     },
-    isTty: Deno.stdout.isTerminal(),
+    // The progress bar draws on stderr, so that is the stream that must be a terminal.
+    isTty: Deno.stderr.isTerminal(),
   };
 }
 
 function writeAll(stream: { writeSync(p: Uint8Array): number }, data: Uint8Array): void {
   let off = 0;
-  while (off < data.length) off += stream.writeSync(data.subarray(off));
+  try {
+    while (off < data.length) off += stream.writeSync(data.subarray(off));
+  } catch (e) {
+    // The reader went away (`garminsync list --all | head`): stop quietly, as Unix tools do.
+    if (e instanceof Deno.errors.BrokenPipe) Deno.exit(0);
+    throw e;
+  }
 }

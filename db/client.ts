@@ -30,13 +30,37 @@ export async function openDb(url: string, authToken?: string): Promise<Db> {
       `GARMINSYNC_DB_URL ${JSON.stringify(redactUrl(url))} cannot be opened: ${e instanceof Error ? e.message : e}`,
     );
   }
-  if (url.startsWith("file:")) {
-    // WAL lets the CLI read while the daemon writes; busy_timeout makes concurrent writers wait instead of failing.
-    await db.execute("PRAGMA journal_mode = WAL");
-    await db.execute("PRAGMA busy_timeout = 5000");
-    await db.execute("PRAGMA synchronous = NORMAL");
+  try {
+    if (url.startsWith("file:")) {
+      // WAL lets the CLI read while the daemon writes; busy_timeout makes concurrent writers wait instead of failing.
+      await db.execute("PRAGMA journal_mode = WAL");
+      await db.execute("PRAGMA busy_timeout = 5000");
+      await db.execute("PRAGMA synchronous = NORMAL");
+    } else {
+      await db.execute("SELECT 1"); // a remote server: fail here, clearly, rather than in the middle of a command
+    }
+  } catch (e) {
+    db.close();
+    throw new StorageError(openFailure(redactUrl(url), e));
   }
   return db;
+}
+
+/** One clear sentence for a database that cannot be used: not a database, unreachable, or refused. */
+function openFailure(url: string, e: unknown): string {
+  const msg = e instanceof Error ? `${e.message} ${(e as { cause?: Error }).cause?.message ?? ""}` : String(e);
+  const where = `the database at ${JSON.stringify(url)} (GARMINSYNC_DB_URL)`;
+  if (/NOTADB|not a database|file is encrypted/i.test(msg)) {
+    return `${where} is not a SQLite/libSQL database file: move it away (keep it as a backup) or point ` +
+      `GARMINSYNC_DB_URL at the right file`;
+  }
+  if (/401|403|unauthori[sz]ed|forbidden|auth/i.test(msg)) {
+    return `${where} refused the connection: check GARMINSYNC_DB_AUTH_TOKEN`;
+  }
+  if (/fetch failed|ECONNREFUSED|connect|dns|lookup|ENOTFOUND|network|websocket/i.test(msg)) {
+    return `${where} cannot be reached (${msg.trim().slice(0, 200)}): check the address and that the server runs`;
+  }
+  return `${where} cannot be used: ${msg.trim().slice(0, 300)}`;
 }
 
 async function touchPrivate(path: string): Promise<void> {

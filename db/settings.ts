@@ -2,6 +2,7 @@
  * Key/value settings (schedule, last run, ...), stored in the `settings` table.
  */
 import type { Db } from "./client.ts";
+import { InvalidInput } from "../lib/errors.ts";
 
 /** Returns the stored value of `key`, or undefined. */
 export async function getSetting(db: Db, key: string): Promise<string | undefined> {
@@ -19,4 +20,30 @@ export async function setSettings(db: Db, values: Record<string, string>, now = 
     })),
     "write",
   );
+}
+
+/** Settings that take effect while running, without a restart. */
+export interface RuntimeSettings {
+  /** Least time between two requests to Garmin, in ms (GARMINSYNC_REQUEST_DELAY_MS until one is saved). */
+  requestDelayMs(): number;
+  /** Validates (0-600000), saves and applies at once. */
+  setRequestDelayMs(ms: number): Promise<void>;
+}
+
+const REQUEST_DELAY_KEY = "request_delay_ms";
+
+/** Reads the stored runtime settings (falling back to the configuration) and returns their live view. */
+export async function loadRuntimeSettings(db: Db, defaults: { requestDelayMs: number }): Promise<RuntimeSettings> {
+  const stored = Number(await getSetting(db, REQUEST_DELAY_KEY));
+  let delay = Number.isInteger(stored) && stored >= 0 ? stored : defaults.requestDelayMs;
+  return {
+    requestDelayMs: () => delay,
+    async setRequestDelayMs(ms) {
+      if (!Number.isInteger(ms) || ms < 0 || ms > 600_000) {
+        throw new InvalidInput("request_delay_ms must be a whole number of milliseconds from 0 to 600000");
+      }
+      await setSettings(db, { [REQUEST_DELAY_KEY]: String(ms) });
+      delay = ms;
+    },
+  };
 }

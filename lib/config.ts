@@ -21,12 +21,11 @@ const schema = z.object({
     }).refine((v) => {
       if (v.startsWith("file:") || v === ":memory:") return true;
       try {
-        new URL(v);
-        return true;
+        return new URL(v).hostname !== "";
       } catch {
         return false;
       }
-    }, { message: "is not a parseable URL" }).optional(),
+    }, { message: "is not a parseable URL with a host" }).optional(),
   ),
   GARMINSYNC_DB_AUTH_TOKEN: z.preprocess(emptyToUndefined, z.string().optional()),
   GARMINSYNC_GARMIN_URL: z.preprocess(
@@ -39,7 +38,13 @@ const schema = z.object({
     z.coerce.number({ error: "must be a whole number of milliseconds" }).int("must be a whole number of milliseconds")
       .min(0, "must not be negative").max(600_000, "must be at most 600000").default(2000),
   ),
-  GARMINSYNC_HOST: z.preprocess(emptyToUndefined, z.string().default("127.0.0.1")),
+  GARMINSYNC_HOST: z.preprocess(
+    emptyToUndefined,
+    z.string().default("127.0.0.1").refine(
+      (v) => /^[A-Za-z0-9.-]+$/.test(v) || /^\[?[0-9A-Fa-f:.]+\]?$/.test(v),
+      { message: "must be a host name or IP address, e.g. 127.0.0.1 or 0.0.0.0" },
+    ),
+  ),
   GARMINSYNC_PORT: z.preprocess(emptyToUndefined, port.default(8080)),
   GARMINSYNC_API_TOKEN: z.preprocess(emptyToUndefined, z.string().min(8, "must be at least 8 characters").optional()),
   GARMINSYNC_SCHEDULE: z.preprocess(
@@ -50,6 +55,7 @@ const schema = z.object({
     }),
   ),
   GARMINSYNC_SECRET_KEY: z.preprocess(emptyToUndefined, z.string().min(8, "must be at least 8 characters").optional()),
+  GARMINSYNC_BROWSER: z.preprocess(emptyToUndefined, z.string().default("/usr/bin/chromium")),
 });
 
 /** Validated configuration, in the names the code uses. */
@@ -67,6 +73,8 @@ export interface Config {
   apiToken?: string;
   schedule: string;
   secretKey?: string;
+  /** The Chromium/Chrome that `login --browser` drives. */
+  browserPath: string;
 }
 
 /** A configuration value that does not validate; `message` names every bad variable. */
@@ -111,23 +119,32 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     apiToken: v.GARMINSYNC_API_TOKEN,
     schedule: v.GARMINSYNC_SCHEDULE,
     secretKey: v.GARMINSYNC_SECRET_KEY,
+    browserPath: v.GARMINSYNC_BROWSER,
   };
 }
 
-/** Parses `.env` text (KEY=value, optional quotes, # comments, optional `export`). */
-export function parseDotEnv(text: string): Record<string, string> {
+/**
+ * Parses `.env` text (KEY=value, optional quotes, # comments, optional `export`). A line that is none of these is a
+ * mistake that would otherwise be silently ignored: ConfigError naming its line number.
+ */
+export function parseDotEnv(text: string, name = ".env"): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const raw of text.split(/\r?\n/)) {
+  const bad: string[] = [];
+  for (const [i, raw] of text.split(/\r?\n/).entries()) {
     const line = raw.trim();
     if (!line || line.startsWith("#")) continue;
     const m = line.match(/^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/);
-    if (!m) continue;
+    if (!m) {
+      bad.push(`${name} line ${i + 1} is not KEY=value: ${JSON.stringify(line.slice(0, 60))}`);
+      continue;
+    }
     let value = m[2];
     const quoted = value.match(/^(["'])(.*)\1$/);
     if (quoted) value = quoted[1] === '"' ? quoted[2].replace(/\\n/g, "\n").replace(/\\"/g, '"') : quoted[2];
     else value = value.replace(/\s+#.*$/, "");
     out[m[1]] = value;
   }
+  if (bad.length) throw new ConfigError(bad);
   return out;
 }
 
@@ -136,16 +153,21 @@ export async function readEnvironment(
   realEnv: Record<string, string>,
   dotEnvPath = ".env",
 ): Promise<Record<string, string | undefined>> {
-  let fileVars: Record<string, string> = {};
-  try {
-    fileVars = parseDotEnv(await Deno.readTextFile(dotEnvPath));
-  } catch (e) {
-    // No .env, or no permission to read the working folder (a narrowed run): the environment alone counts.
-    if (!(e instanceof Deno.errors.NotFound) && !(e instanceof Deno.errors.NotCapable)) throw e;
-  }
+  const text = await readDotEnv(dotEnvPath);
+  const fileVars = text === null ? {} : parseDotEnv(text, dotEnvPath);
   const merged: Record<string, string | undefined> = { ...fileVars };
   for (const [k, v] of Object.entries(realEnv)) {
     if (v !== "" || !(k in merged)) merged[k] = v;
   }
   return merged;
+}
+
+/** The `.env` text, or null when there is none (or the working folder may not be read: a narrowed run). */
+async function readDotEnv(path: string): Promise<string | null> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotCapable) return null;
+    throw new ConfigError([`${path} cannot be read (${e instanceof Error ? e.message : e}): fix or remove it`]);
+  }
 }

@@ -6,6 +6,7 @@ import type { Db } from "../db/client.ts";
 import type { Logger } from "./log.ts";
 import type { GarminApi, GarminAuth } from "../sync/garmin/types.ts";
 import type { JobManager } from "../sync/job_types.ts";
+import type { RuntimeSettings } from "../db/settings.ts";
 
 /** The schedule as stored and applied. */
 export interface ScheduleInfo {
@@ -32,6 +33,8 @@ export interface AppDeps {
   log: Logger;
   jobs: JobManager;
   garmin: { api: GarminApi; auth: GarminAuth };
+  /** Settings that apply while running (the request delay). */
+  settings: RuntimeSettings;
   /** Present when running as the daemon. */
   scheduler?: Scheduler;
   clock?: () => Date;

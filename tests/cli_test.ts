@@ -56,7 +56,10 @@ async function cliEnv(simOptions: Parameters<typeof startSimulator>[0] = {}): Pr
 Deno.test("[cli] help, unknown commands and bad flags exit with the right codes", async () => {
   await using e = await cliEnv();
   assert.equal((await e.run(["--help"])).code, 0);
-  assert.equal((await e.run([])).code, 2);
+  const none = await e.run([]);
+  assert.equal(none.code, 2);
+  assert.equal(none.out, "", "usage errors go to stderr");
+  assert.match(none.err, /a command is needed/);
   const unknown = await e.run(["frobnicate"]);
   assert.equal(unknown.code, 2);
   assert.match(unknown.err, /unknown command "frobnicate"/);

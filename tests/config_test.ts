@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { assertThrows } from "./assert.ts";
+import { assertRejects, assertThrows } from "./assert.ts";
 import { ConfigError, cronError, loadConfig, parseDotEnv, readEnvironment } from "../lib/config.ts";
 
 Deno.test("[config] defaults follow the contract", () => {
@@ -81,7 +81,7 @@ Deno.test("[config] cronError explains a bad expression and accepts good ones", 
 
 Deno.test("[config] .env parsing: quotes, comments, export", () => {
   const vars = parseDotEnv(
-    `# comment\nexport GARMIN_EMAIL=me@example.com\nGARMIN_PASSWORD="p a#ss"\nGARMINSYNC_PORT=9000 # trailing\nBAD LINE\nX='y'\n`,
+    `# comment\nexport GARMIN_EMAIL=me@example.com\nGARMIN_PASSWORD="p a#ss"\nGARMINSYNC_PORT=9000 # trailing\nX='y'\n`,
   );
   assert.deepEqual(vars, {
     GARMIN_EMAIL: "me@example.com",
@@ -105,4 +105,32 @@ Deno.test("[config] the real environment wins over .env, except where it is empt
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("[config] a malformed .env line or an unreadable .env is a ConfigError naming it", async () => {
+  const e = assertThrows(() => parseDotEnv("A=1\nGARMINSYNC_PORT 8080\n"), ConfigError);
+  assert.match(e.message, /\.env line 2 is not KEY=value/);
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/.env`);
+    const err = await assertRejects(() => readEnvironment({}, `${dir}/.env`), ConfigError);
+    assert.match(err.message, /cannot be read/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("[config] a host that is no host name, and a remote DB URL without a host, are refused", () => {
+  assert.match(
+    assertThrows(() => loadConfig({ GARMINSYNC_HOST: "no such host!" }), ConfigError).message,
+    /GARMINSYNC_HOST/,
+  );
+  assert.match(
+    assertThrows(() => loadConfig({ GARMINSYNC_DB_URL: "libsql://" }), ConfigError).message,
+    /GARMINSYNC_DB_URL/,
+  );
+  assert.equal(loadConfig({ GARMINSYNC_HOST: "::1" }).host, "::1");
+  assert.equal(loadConfig({ GARMINSYNC_HOST: "0.0.0.0" }).host, "0.0.0.0");
+  assert.equal(loadConfig({}).browserPath, "/usr/bin/chromium");
+  assert.equal(loadConfig({ GARMINSYNC_BROWSER: "/opt/chrome" }).browserPath, "/opt/chrome");
 });
