@@ -6,13 +6,11 @@
  *
  * CLI: `deno run -A bench/pages_bench.ts [--activities N] [--requests N]` prints the JSON.
  */
+import { openDeps } from "../main.ts";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../lib/config.ts";
 import { createLogger } from "../lib/log.ts";
-import { migrate, openDb } from "../db/client.ts";
-import { createGarmin, ensureSession } from "../sync/garmin/garmin.ts";
-import { createSyncRunners } from "../sync/runners.ts";
-import { createJobManager } from "../sync/jobs.ts";
+import type { Db } from "../db/client.ts";
 import { createApp } from "../routes/app.ts";
 import { seedActivities } from "./cli_bench.ts";
 
@@ -32,7 +30,7 @@ function round(n: number): number {
   return Math.round(n * 100) / 100;
 }
 
-async function seedLogs(db: Awaited<ReturnType<typeof openDb>>, n: number): Promise<void> {
+async function seedLogs(db: Db, n: number): Promise<void> {
   const t0 = Date.UTC(2024, 0, 1);
   const ops = ["full", "activities", "health", "workouts"];
   const statuses = ["success", "success", "partial", "error", "skipped"];
@@ -63,15 +61,11 @@ export async function benchPages(options: PagesBenchOptions = {}): Promise<Recor
   });
   const seedStart = performance.now();
   await seedActivities(config.dbUrl, n);
-  const db = await openDb(config.dbUrl);
-  await migrate(db);
+  const deps = await openDeps(config, createLogger({ sink: () => {} }));
+  const { db, jobs } = deps;
   await seedLogs(db, 5000);
   const seedSeconds = (performance.now() - seedStart) / 1000;
-  const log = createLogger({ sink: () => {} });
-  const garmin = createGarmin({ db, config, log });
-  const runners = createSyncRunners({ db, config, log, garmin, ensureSession: () => ensureSession(garmin, config) });
-  const jobs = createJobManager({ db, log, runners });
-  const app = createApp({ config, db, log, jobs, garmin });
+  const app = createApp(deps);
   const pages: Record<string, string> = {
     overview: "/",
     activities: "/activities",
