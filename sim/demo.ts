@@ -9,23 +9,44 @@ import { startSimulator } from "./server.ts";
 import { main } from "../main.ts";
 import { terminalIo } from "../cli/io.ts";
 
-const flags = parseArgs({
-  args: Deno.args,
-  options: {
-    port: { type: "string", default: "8080" },
-    host: { type: "string", default: "127.0.0.1" },
-    activities: { type: "string", default: "300" },
-    "data-dir": { type: "string" },
-    "no-login": { type: "boolean", default: false },
-    help: { type: "boolean", short: "h" },
-  },
-  strict: true,
-});
+const USAGE = "Usage: deno task demo [--port 8080] [--host 127.0.0.1] [--activities 300] [--data-dir DIR] [--no-login]";
+let flags;
+try {
+  flags = parseArgs({
+    args: Deno.args,
+    options: {
+      port: { type: "string", default: "8080" },
+      host: { type: "string", default: "127.0.0.1" },
+      activities: { type: "string", default: "300" },
+      "data-dir": { type: "string" },
+      "no-login": { type: "boolean", default: false },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  });
+} catch (e) {
+  console.error(`demo: ${e instanceof Error ? e.message : e}\n${USAGE}`);
+  Deno.exit(2);
+}
 if (flags.values.help) {
-  console.log(
-    "Usage: deno task demo [--port 8080] [--host 127.0.0.1] [--activities 300] [--data-dir DIR] [--no-login]",
-  );
+  console.log(USAGE);
   Deno.exit(0);
+}
+const port = Number(flags.values.port);
+if (!Number.isInteger(port) || port < 1 || port > 65535) {
+  console.error(`demo: --port must be a whole number from 1 to 65535\n${USAGE}`);
+  Deno.exit(2);
+}
+// Find out now, before the login, whether the dashboard's port is free.
+try {
+  Deno.listen({ hostname: flags.values.host!, port }).close();
+} catch (e) {
+  console.error(
+    e instanceof Deno.errors.AddrInUse
+      ? `demo: port ${port} is already in use: pick another with --port, e.g. deno task demo --port 9000`
+      : `demo: cannot listen on ${flags.values.host}:${port}: ${e instanceof Error ? e.message : e}`,
+  );
+  Deno.exit(1);
 }
 const activities = Number(flags.values.activities);
 if (!Number.isInteger(activities) || activities < 0 || activities > 20000) {
@@ -84,7 +105,13 @@ if (loggedIn) {
         const headers: Record<string, string> = env.GARMINSYNC_API_TOKEN
           ? { authorization: `Bearer ${env.GARMINSYNC_API_TOKEN}` }
           : {};
-        const r = await fetch(`${url}/api/sync/trigger`, { method: "POST", headers });
+        // The simulator holds 90 days of health data: fetch all of it on this first run.
+        const since = new Date(Date.now() - 89 * 86_400_000).toISOString().slice(0, 10);
+        const r = await fetch(`${url}/api/sync/trigger`, {
+          method: "POST",
+          headers: { ...headers, "content-type": "application/json" },
+          body: JSON.stringify({ since }),
+        });
         await r.body?.cancel();
         if (r.status === 202 || r.status === 409) return;
       } catch { /* not up yet */ }
