@@ -36,6 +36,8 @@ export async function openDb(url: string, authToken?: string): Promise<Db> {
       await db.execute("PRAGMA journal_mode = WAL");
       await db.execute("PRAGMA busy_timeout = 5000");
       await db.execute("PRAGMA synchronous = NORMAL");
+      // Overwrite deleted content (old tokens after a refresh or logout) instead of leaving it in free pages.
+      await db.execute("PRAGMA secure_delete = ON");
     } else {
       await db.execute("SELECT 1"); // a remote server: fail here, clearly, rather than in the middle of a command
     }
