@@ -158,3 +158,26 @@ export async function healthBounds(db: Db): Promise<{ last_complete: string | nu
     last_stored: row.s === null ? null : String(row.s),
   };
 }
+
+/**
+ * The oldest stored day (null when none) and which days from `from` to `to` (inclusive) are stored complete
+ * (fetched after they were over): the health sync re-fetches every other day of that window.
+ */
+export async function healthCoverage(
+  db: Db,
+  from: string,
+  to: string,
+): Promise<{ first_stored: string | null; complete: Set<string> }> {
+  const [first, days] = await db.batch([
+    "SELECT MIN(calendar_date) AS d FROM health_days",
+    {
+      sql: "SELECT calendar_date FROM health_days WHERE calendar_date >= ? AND calendar_date <= ? AND complete = 1",
+      args: [from, to],
+    },
+  ], "read");
+  const d = first.rows[0]?.d;
+  return {
+    first_stored: d === null || d === undefined ? null : String(d),
+    complete: new Set(days.rows.map((r) => String(r.calendar_date))),
+  };
+}

@@ -1,13 +1,14 @@
 /**
  * Health sync: per calendar day the daily summary and sleep, plus weight for the whole range in one call, stored
  * with Garmin's raw JSON. The first run backfills from `since` (default: the last 30 days); later runs start at the
- * last complete day minus 2 days, because today's and yesterday's numbers still change after a watch syncs.
+ * last complete day minus 2 days, because today's and yesterday's numbers still change after a watch syncs, and
+ * also fetch any earlier day that is missing or incomplete (a failed day, an interrupted backfill).
  */
 import type { Db } from "../db/client.ts";
 import type { Logger } from "../lib/log.ts";
 import type { GarminApi } from "./garmin/types.ts";
 import type { ProgressReporter } from "./job_types.ts";
-import { healthBounds, type HealthDayInput, upsertHealthDay } from "../db/health.ts";
+import { healthBounds, healthCoverage, type HealthDayInput, upsertHealthDay } from "../db/health.ts";
 import { GarminRateLimited, GarminUnavailable, InvalidInput, NotAuthenticated, StorageError } from "../lib/errors.ts";
 
 /** What the health sync needs. */
@@ -23,6 +24,8 @@ export interface HealthSyncResult {
   from: string;
   to: string;
   days: number;
+  /** Of `days`, earlier ones fetched again because they were missing or incomplete. */
+  holes: number;
   stored: number;
   failed: number;
   errors: { date: string; error: string }[];
@@ -62,22 +65,56 @@ function validDate(s: string): boolean {
   return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === s;
 }
 
-/** The days a run fetches: from `since`, else from the last complete day − 2, else the last 30 days; to today. */
-export async function healthRange(db: Db, today: string, since?: string): Promise<{ from: string; to: string }> {
+/** How far back (in days, today included) a run looks for stored days that are missing or incomplete. */
+export const HEALTH_HOLE_LOOKBACK_DAYS = 366;
+
+/** The days one health run fetches: `days` oldest first, from `from` to `to` (today); `holes` of them fill gaps. */
+export interface HealthPlan {
+  from: string;
+  to: string;
+  days: string[];
+  holes: number;
+}
+
+function dayRange(from: string, to: string): string[] {
+  const out: string[] = [];
+  for (let d = from; d <= to; d = addDays(d, 1)) out.push(d);
+  return out;
+}
+
+/**
+ * The days a run fetches. With `since`: every day from it to today. Without: the last complete day − 2 through
+ * today (those numbers still change), plus every earlier day since the oldest stored one (at most
+ * HEALTH_HOLE_LOOKBACK_DAYS back) that is missing or was stored before it was over: a day that failed once or an
+ * interrupted `--since` backfill is fetched again on the next run instead of staying a hole. With nothing stored:
+ * the last 30 days.
+ */
+export async function healthRange(db: Db, today: string, since?: string): Promise<HealthPlan> {
   if (since !== undefined) {
     if (!validDate(since)) {
       throw new InvalidInput(`since (--since) must be a date like 2024-01-31, not ${JSON.stringify(since)}`);
     }
     if (since > today) throw new InvalidInput(`since (--since) ${since} is in the future (today is ${today})`);
-    return { from: since, to: today };
+    return { from: since, to: today, days: dayRange(since, today), holes: 0 };
   }
   const b = await healthBounds(db);
   const anchor = b.last_complete ?? b.last_stored;
-  if (anchor) {
-    const from = addDays(anchor, -HEALTH_OVERLAP_DAYS);
-    return { from: from > today ? today : from, to: today };
+  if (!anchor) {
+    const from = addDays(today, -(HEALTH_DEFAULT_DAYS - 1));
+    return { from, to: today, days: dayRange(from, today), holes: 0 };
   }
-  return { from: addDays(today, -(HEALTH_DEFAULT_DAYS - 1)), to: today };
+  let overlap = addDays(anchor, -HEALTH_OVERLAP_DAYS);
+  if (overlap > today) overlap = today;
+  const holes: string[] = [];
+  const windowStart = addDays(today, -(HEALTH_HOLE_LOOKBACK_DAYS - 1));
+  if (windowStart < overlap) {
+    const before = addDays(overlap, -1);
+    const cov = await healthCoverage(db, windowStart, before);
+    const start = cov.first_stored && cov.first_stored > windowStart ? cov.first_stored : windowStart;
+    for (let d = start; d <= before; d = addDays(d, 1)) if (!cov.complete.has(d)) holes.push(d);
+  }
+  const days = [...holes, ...dayRange(overlap, today)];
+  return { from: days[0], to: today, days, holes: holes.length };
 }
 
 function num(v: unknown): number | null {
@@ -165,13 +202,12 @@ export async function syncHealth(
 ): Promise<HealthSyncResult> {
   const clock = ctx.clock ?? (() => new Date());
   const signal = reporter.signal;
-  const { from, to } = await healthRange(ctx.db, localDate(clock()), options.since);
-  const days: string[] = [];
-  for (let d = from; d <= to; d = addDays(d, 1)) days.push(d);
+  const { from, to, days, holes } = await healthRange(ctx.db, localDate(clock()), options.since);
   const result: HealthSyncResult = {
     from,
     to,
     days: days.length,
+    holes,
     stored: 0,
     failed: 0,
     errors: [],

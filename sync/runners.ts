@@ -72,7 +72,8 @@ export function createSyncRunners(o: {
     await o.ensureSession();
     const r = await syncHealth(base, reporter, options);
     if (reporter.signal.aborted) throw new SyncInterrupted();
-    const done = `${plural(r.stored, "day")} stored (${r.from} .. ${r.to})`;
+    const filled = r.holes ? `, including ${plural(r.holes, "earlier missing day")}` : "";
+    const done = `${plural(r.stored, "day")} stored (${r.from} .. ${r.to}${filled})`;
     const problems: string[] = [];
     if (r.failed) {
       problems.push(failures(r.failed, r.days, "days", r.errors.map((e) => ({ id: e.date, error: e.error }))));

@@ -1,8 +1,8 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { recordingReporter, syncEnv } from "./fixtures/sync/env.ts";
-import { addDays, healthRange, localDate, syncHealth } from "../sync/health.ts";
+import { addDays, HEALTH_HOLE_LOOKBACK_DAYS, healthRange, localDate, syncHealth } from "../sync/health.ts";
 import { createSyncRunners } from "../sync/runners.ts";
-import { listHealthDays } from "../db/health.ts";
+import { HEALTH_NUMBER_COLUMNS, type HealthDayInput, listHealthDays, upsertHealthDay } from "../db/health.ts";
 import { ensureSession } from "../sync/garmin/garmin.ts";
 import { InvalidInput } from "../lib/errors.ts";
 
@@ -151,4 +151,113 @@ Deno.test("[health] a bad --since is refused before anything is fetched", async 
     assert(err instanceof InvalidInput, `${since} must be refused`);
     assert(err.message.includes("--since"));
   }
+});
+
+Deno.test("[health] a day deleted from the middle and a day stored incomplete are fetched again on the next run", async () => {
+  const clock = movableClock();
+  await using env = await syncEnv({ now: clock.now });
+  const ctx = { ...env.ctx, clock: clock.now };
+  const today = localDate(clock.now());
+  await syncHealth(ctx, recordingReporter(), { since: addDays(today, -9) });
+  const hole = addDays(today, -6), stale = addDays(today, -8);
+  await env.db.execute({ sql: "DELETE FROM health_days WHERE calendar_date = ?", args: [hole] });
+  await env.db.execute({ sql: "UPDATE health_days SET complete = 0 WHERE calendar_date = ?", args: [stale] });
+
+  env.sim.resetCalls();
+  const r = await syncHealth(ctx, recordingReporter());
+  // Only the two gaps and the usual overlap (last complete day − 2 .. today); the complete days between are not.
+  const expected = [stale, hole, ...days(addDays(today, -3), today)];
+  assertEquals(datesOf(env.sim.calls(SUMMARY), "calendarDate"), expected);
+  assertEquals(datesOf(env.sim.calls(SLEEP), "date"), expected);
+  assertEquals([r.from, r.to, r.days, r.holes, r.stored], [stale, today, 6, 2, 6]);
+  const rows = await listHealthDays(env.db, "2000-01-01", "2100-01-01");
+  assertEquals(rows.map((d) => d.calendar_date), days(addDays(today, -9), today), "the hole is filled");
+  assertEquals(rows.filter((d) => !d.complete).map((d) => d.calendar_date), [today]);
+
+  // Nothing missing any more: back to the plain overlap.
+  env.sim.resetCalls();
+  await syncHealth(ctx, recordingReporter());
+  assertEquals(datesOf(env.sim.calls(SUMMARY), "calendarDate"), days(addDays(today, -3), today));
+});
+
+Deno.test("[health] a day that failed once is fetched on the next run without --since", async () => {
+  const clock = movableClock();
+  await using env = await syncEnv({ now: clock.now });
+  const runners = createSyncRunners({
+    db: env.db,
+    config: env.config,
+    log: env.log,
+    garmin: env.garmin,
+    ensureSession: () => ensureSession(env.garmin, env.config),
+    clock: clock.now,
+  });
+  const today = localDate(clock.now());
+  const bad = addDays(today, -20);
+  env.sim.fault({ match: `calendarDate=${bad}`, kind: "html", times: 100 });
+  assertEquals((await runners.health(recordingReporter(), {})).status, "partial");
+  assertEquals((await listHealthDays(env.db, bad, bad)).length, 0);
+
+  env.sim.clearFaults();
+  clock.advanceDays(1);
+  env.sim.resetCalls();
+  const second = await runners.health(recordingReporter(), {});
+  assertEquals(second.status, "success");
+  assert(second.message.includes("including 1 earlier missing day"), second.message);
+  assertEquals(datesOf(env.sim.calls(SUMMARY), "calendarDate"), [bad, ...days(addDays(today, -3), addDays(today, 1))]);
+  assertEquals((await listHealthDays(env.db, bad, bad)).length, 1);
+});
+
+Deno.test("[health] an interrupted --since backfill is completed by the next plain run, stored days not re-fetched", async () => {
+  const clock = movableClock();
+  await using env = await syncEnv({ now: clock.now, healthDays: 120 });
+  const ctx = { ...env.ctx, clock: clock.now };
+  const today = localDate(clock.now());
+  await syncHealth(ctx, recordingReporter()); // the default 30 days: today − 29 .. today
+  const since = addDays(today, -99);
+  const abort = new AbortController();
+  const reporter = recordingReporter(abort.signal);
+  const advance = reporter.advance;
+  reporter.advance = (n, d) => {
+    advance(n, d);
+    if (reporter.done >= 25) abort.abort();
+  };
+  const cut = await syncHealth(ctx, reporter, { since });
+  assertEquals(cut.stored, 25, "the backfill stopped part-way");
+  const stopped = addDays(since, 25); // first day the backfill did not reach
+
+  env.sim.resetCalls();
+  const r = await syncHealth(ctx, recordingReporter());
+  const expected = [...days(stopped, addDays(today, -30)), ...days(addDays(today, -3), today)];
+  assertEquals(datesOf(env.sim.calls(SUMMARY), "calendarDate"), expected);
+  assertEquals([r.from, r.holes], [stopped, expected.length - 4]);
+  const rows = await listHealthDays(env.db, "2000-01-01", "2100-01-01");
+  assertEquals(rows.map((d) => d.calendar_date), days(since, today), "every day from --since on is stored");
+});
+
+Deno.test("[health] the hole search looks back at most a year; --since still reaches further", async () => {
+  const clock = movableClock();
+  await using env = await syncEnv({ now: clock.now });
+  const today = localDate(clock.now());
+  const row = (calendar_date: string, complete: boolean): HealthDayInput => ({
+    calendar_date,
+    ...Object.fromEntries(HEALTH_NUMBER_COLUMNS.map((c) => [c, null])) as Record<
+      typeof HEALTH_NUMBER_COLUMNS[number],
+      null
+    >,
+    has_summary: false,
+    has_sleep: false,
+    has_weight: false,
+    complete,
+    summary_json: null,
+    sleep_json: null,
+    weight_json: null,
+  });
+  await upsertHealthDay(env.db, row(addDays(today, -500), true));
+  for (const d of days(addDays(today, -10), addDays(today, -1))) await upsertHealthDay(env.db, row(d, true));
+  const plan = await healthRange(env.db, today);
+  const windowStart = addDays(today, -(HEALTH_HOLE_LOOKBACK_DAYS - 1));
+  assertEquals(plan.days, [...days(windowStart, addDays(today, -11)), ...days(addDays(today, -3), today)]);
+  assertEquals([plan.from, plan.holes], [windowStart, HEALTH_HOLE_LOOKBACK_DAYS - 11]);
+  const far = await healthRange(env.db, today, addDays(today, -600));
+  assertEquals([far.from, far.days.length], [addDays(today, -600), 601]);
 });
