@@ -3,10 +3,35 @@
  * Point GarminSync at it with GARMINSYNC_GARMIN_URL=<printed URL>.
  */
 import { parseArgs } from "node:util";
-import { startSimulator } from "./server.ts";
+import { CONTROL_ENDPOINTS } from "./control.ts";
+import { FAULT_SPEC_HELP, FaultSpecError, formatFaultSpec, parseFaultSpec } from "./faults.ts";
+import { type Fault, startSimulator } from "./server.ts";
 
 const USAGE = `Usage: deno task sim [--port 9999] [--activities 25] [--health-days 30] [--workouts 5] [--mfa] [--seed 1]
-  [--hostname 127.0.0.1] [--verbose]`;
+  [--hostname 127.0.0.1] [--verbose] [--fault SPEC]...`;
+
+const FAULT_SYNTAX = `--fault SPEC queues a fault at start-up (repeatable; tried in the order given).
+${FAULT_SPEC_HELP}`;
+
+const HELP = `${USAGE}
+
+Serves the Garmin Connect protocol on loopback until Ctrl+C. --port 0 picks a free port; the URL is printed.
+  --port N          listen port (default 9999)
+  --hostname H      listen address (default 127.0.0.1)
+  --activities N    activities (default 25); --health-days N (default 30); --workouts N (default 5)
+  --seed N          data seed (default 1)
+  --mfa             the account asks for an MFA code (printed at start-up)
+  --verbose         one line per request on stderr
+  --fault SPEC      queue a fault (see below)
+
+${FAULT_SYNTAX}
+  deno task sim --fault status:503@/activitylist-service/x2 --fault 'drop@/download-service/x*'
+
+Control API (loopback clients only; never recorded in the simulator's calls):
+${CONTROL_ENDPOINTS.map((e) => `  ${e}`).join("\n")}
+Example:
+  curl -d '{"spec":"rate_limit:30@/download-service/x3"}' http://127.0.0.1:9999/__sim/faults
+  curl -X DELETE http://127.0.0.1:9999/__sim/faults`;
 
 /** Parses a non-negative integer flag, or throws a message naming it. */
 function intFlag(name: string, value: string | undefined, fallback: number): number {
@@ -29,6 +54,7 @@ async function main(args: string[]): Promise<number> {
         seed: { type: "string" },
         mfa: { type: "boolean" },
         verbose: { type: "boolean" },
+        fault: { type: "string", multiple: true },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -39,8 +65,18 @@ async function main(args: string[]): Promise<number> {
     return 2;
   }
   if (values.help) {
-    console.log(USAGE);
+    console.log(HELP);
     return 0;
+  }
+  const faults: Fault[] = [];
+  for (const spec of values.fault ?? []) {
+    try {
+      faults.push(parseFaultSpec(spec));
+    } catch (err) {
+      if (!(err instanceof FaultSpecError)) throw err;
+      console.error(`--fault: ${err.message}\n${FAULT_SYNTAX}`);
+      return 2;
+    }
   }
   let options;
   try {
@@ -70,6 +106,7 @@ async function main(args: string[]): Promise<number> {
     );
     return 1;
   }
+  for (const f of faults) sim.fault(f);
   console.log(`Garmin Connect simulator listening on ${sim.url}`);
   console.log(`  GARMINSYNC_GARMIN_URL=${sim.url}`);
   console.log(`  GARMIN_EMAIL=${sim.account.email}`);
@@ -78,6 +115,11 @@ async function main(args: string[]): Promise<number> {
   console.log(
     `  ${sim.activities.length} activities, ${options.healthDays} days of health data, ` +
       `${sim.workoutIds().length} workouts. Ctrl+C stops it.`,
+  );
+  for (const q of sim.queuedFaults()) console.log(`  Fault queued: ${formatFaultSpec(q.fault, q.left)}`);
+  console.log(
+    `  Inject a fault: curl -d '{"spec":"status:503@/activitylist-service"}' ${sim.url}/__sim/faults ` +
+      `(list: GET, clear: DELETE; --help lists kinds)`,
   );
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

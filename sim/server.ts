@@ -31,6 +31,7 @@ import {
 } from "./data.ts";
 import { type FitTemplates, renderFit, zipEntry } from "./fit.ts";
 import { verifyOAuth1 } from "./oauth1.ts";
+import { controlRefusal, controlReply, isControlPath } from "./control.ts";
 import {
   browserSignInPage,
   cloudflareChallengePage,
@@ -156,6 +157,8 @@ export interface Simulator {
   /** Queues a fault; the first matching queued fault is applied and its `times` decremented. */
   fault(f: Fault): void;
   clearFaults(): void;
+  /** The queued faults in the order they are tried, each with the uses it has left (Infinity: every request). */
+  queuedFaults(): { fault: Fault; left: number }[];
   /** Recorded requests (all, or those whose path+query matches). */
   calls(match?: string | RegExp): SimRequest[];
   resetCalls(): void;
@@ -1452,6 +1455,14 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
       cookies: parseCookies(req.headers.cookie),
       setCookies: [],
     };
+    // The control API is the simulator's own, not Garmin's: never recorded, never faulted.
+    if (isControlPath(ctx.path)) {
+      const refusal = controlRefusal(req.socket.remoteAddress, req.headers);
+      const answer = refusal ? { status: 403, body: { error: refusal } } : controlReply(sim, ctx);
+      if (!quiet) console.error(`[sim] control ${ctx.method} ${pathAndQuery} -> ${answer.status}`);
+      send(res, json(answer.status, answer.body), false, []);
+      return;
+    }
     const entry: SimRequest = { method: ctx.method, path: pathAndQuery, status: 0, at: now().getTime() };
     recorded.push(entry);
     const fault = takeFault(pathAndQuery);
@@ -1515,6 +1526,9 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
     },
     clearFaults() {
       faults.length = 0;
+    },
+    queuedFaults() {
+      return faults.map((q) => ({ fault: q.fault, left: q.left }));
     },
     calls(match) {
       return recorded.filter((r) => matches(match, r.path));
