@@ -56,6 +56,13 @@ const schema = z.object({
   ),
   GARMINSYNC_SECRET_KEY: z.preprocess(emptyToUndefined, z.string().min(8, "must be at least 8 characters").optional()),
   GARMINSYNC_BROWSER: z.preprocess(emptyToUndefined, z.string().default("/usr/bin/chromium")),
+  GARMINSYNC_ALLOWED_HOSTS: z.preprocess(
+    emptyToUndefined,
+    z.string().default("").transform((v) => v.split(",").map((h) => h.trim().toLowerCase()).filter((h) => h !== ""))
+      .refine((hosts) => hosts.every((h) => /^[a-z0-9.-]+$/.test(h) || /^\[?[0-9a-f:.]+\]?$/.test(h)), {
+        message: "must be a comma-separated list of host names or IP addresses (no ports), e.g. nas.local,192.168.1.5",
+      }),
+  ),
 });
 
 /** Validated configuration, in the names the code uses. */
@@ -75,6 +82,8 @@ export interface Config {
   secretKey?: string;
   /** The Chromium/Chrome that `login --browser` drives. */
   browserPath: string;
+  /** Extra Host names the API answers without a token (GARMINSYNC_ALLOWED_HOSTS; DNS-rebinding guard). */
+  allowedHosts: string[];
 }
 
 /** A configuration value that does not validate; `message` names every bad variable. */
@@ -120,6 +129,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     schedule: v.GARMINSYNC_SCHEDULE,
     secretKey: v.GARMINSYNC_SECRET_KEY,
     browserPath: v.GARMINSYNC_BROWSER,
+    allowedHosts: v.GARMINSYNC_ALLOWED_HOSTS,
   };
 }
 

@@ -1,13 +1,20 @@
 /**
- * `createApp(deps)`: the Hono app of the daemon. Middleware order: security headers, the 64 KiB body limit,
- * the cross-site check, the API token; then one module per resource, the auth routes, and the dashboard last
- * (so no page can shadow an API path).
+ * `createApp(deps)`: the Hono app of the daemon. Middleware order: security headers, the Host check (DNS
+ * rebinding, without a token), the 64 KiB body limit, the cross-site check, the API token; then one module per
+ * resource, the auth routes, and the dashboard last (so no page can shadow an API path).
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AppDeps } from "../lib/deps.ts";
 import { errorResponse, installErrorHandlers } from "./errors.ts";
-import { crossSiteGuard, requireApiToken, securityHeaders, sessionDocs, sessionRoutes } from "./security.ts";
+import {
+  crossSiteGuard,
+  requireApiToken,
+  requireKnownHost,
+  securityHeaders,
+  sessionDocs,
+  sessionRoutes,
+} from "./security.ts";
 import { syncDocs, syncRoutes } from "./sync.ts";
 import { statusDocs, statusRoutes } from "./status.ts";
 import { scheduleDocs, scheduleRoutes } from "./schedule.ts";
@@ -54,6 +61,7 @@ export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   installErrorHandlers(app, deps.log);
   app.use("*", securityHeaders());
+  app.use("*", requireKnownHost(deps.config));
   app.use(
     "*",
     bodyLimit({

@@ -6,6 +6,10 @@
  * - Cross-site posts: a state-changing request a browser marks as cross-site (Sec-Fetch-Site, or an Origin that
  *   is not ours) is refused. Hono's csrf() would also refuse `curl -d` (no Origin), so this check trusts the
  *   browser-sent headers and lets non-browser clients through; a cross-site page cannot forge those headers.
+ * - DNS rebinding: without a token, only requests whose Host is this machine (loopback names and addresses), the
+ *   configured listen host or one of `GARMINSYNC_ALLOWED_HOSTS` are served. A page on `rebind.attacker.example`
+ *   whose name was re-pointed at 127.0.0.1 is same-origin with itself, so the cross-site check cannot see it; its
+ *   Host header still names the attacker's domain.
  * - Security headers on every answer (CSP allowing only our own scripts, no framing, nosniff).
  */
 import { type Context, Hono, type MiddlewareHandler } from "hono";
@@ -73,6 +77,56 @@ export function requireApiToken(config: Config): MiddlewareHandler {
     const url = new URL(c.req.url);
     const back = c.req.method === "GET" ? `${url.pathname}${url.search}` : url.pathname;
     return c.redirect(`/session?next=${encodeURIComponent(back)}`, 303);
+  };
+}
+
+/** The host name of a Host header value (port and IPv6 brackets removed, lower case, no trailing dot). */
+export function hostName(hostHeader: string): string {
+  let h = hostHeader.trim().toLowerCase();
+  if (h.startsWith("[")) {
+    const end = h.indexOf("]");
+    h = end > 0 ? h.slice(1, end) : h.slice(1);
+  } else if (h.indexOf(":") === h.lastIndexOf(":")) {
+    h = h.replace(/:\d*$/, "");
+  }
+  return h.replace(/\.$/, "");
+}
+
+/** True for names and addresses that always mean this machine (browsers resolve *.localhost to loopback). */
+export function isLoopbackHost(name: string): boolean {
+  return name === "localhost" || name.endsWith(".localhost") || name === "::1" ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
+}
+
+/**
+ * The Host names served without an API token: loopback, the configured listen host (unless it is a wildcard
+ * address) and GARMINSYNC_ALLOWED_HOSTS. Returns a predicate.
+ */
+export function allowedHostCheck(config: Config): (name: string) => boolean {
+  const extra = new Set<string>(config.allowedHosts.map(hostName));
+  const listen = hostName(config.host);
+  if (listen && listen !== "0.0.0.0" && listen !== "::" && listen !== "*") extra.add(listen);
+  return (name) => isLoopbackHost(name) || extra.has(name);
+}
+
+/**
+ * Without an API token, refuses requests whose Host header is not an allowed name (DNS rebinding). /healthz stays
+ * open: a liveness probe may use any address, and it reveals nothing.
+ */
+export function requireKnownHost(config: Config): MiddlewareHandler {
+  const allowed = allowedHostCheck(config);
+  return async (c, next) => {
+    if (config.apiToken || c.req.path === "/healthz") return await next();
+    const raw = c.req.header("host") ?? new URL(c.req.url).host;
+    const name = hostName(raw);
+    if (allowed(name)) return await next();
+    return errorResponse(
+      c,
+      403,
+      `requests for host "${name.slice(0, 100)}" are refused: without GARMINSYNC_API_TOKEN GarminSync answers only ` +
+        "localhost, 127.0.0.1 and [::1] (a guard against DNS rebinding). To reach it by this name, add it to " +
+        "GARMINSYNC_ALLOWED_HOSTS (comma-separated) or set GARMINSYNC_API_TOKEN",
+    );
   };
 }
 

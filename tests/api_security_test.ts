@@ -3,7 +3,16 @@
  */
 import { assert, assertEquals, assertMatch, assertNotEquals, assertStringIncludes } from "./assert.ts";
 import { apiFixture, expectJson, jsonInit } from "./fixtures/api/deps.ts";
-import { CSP, safeEqual, safeNext, SESSION_COOKIE, sessionValue } from "../routes/security.ts";
+import {
+  CSP,
+  hostName,
+  isLoopbackHost,
+  safeEqual,
+  safeNext,
+  SESSION_COOKIE,
+  sessionValue,
+} from "../routes/security.ts";
+import { ConfigError, loadConfig } from "../lib/config.ts";
 
 const TOKEN = "s3cret-token-for-tests";
 
@@ -157,4 +166,125 @@ Deno.test("[security] the API token never appears in an answer or the log", asyn
   }
   texts.push(await (await f.app.request("/session", form({ token: "wrong-" + TOKEN }))).text());
   for (const t of [...texts, ...f.logLines]) assert(!t.includes(TOKEN), `token leaked in: ${t.slice(0, 200)}`);
+});
+
+/** Sends one raw HTTP/1.1 request (any Host header, as a rebinding browser would) and returns status + body. */
+async function rawRequest(port: number, method: string, path: string, headers: Record<string, string>) {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    const lines = [`${method} ${path} HTTP/1.1`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+    lines.push("Connection: close", "Content-Length: 0", "", "");
+    await conn.write(new TextEncoder().encode(lines.join("\r\n")));
+    let text = "";
+    const buf = new Uint8Array(16 * 1024);
+    const dec = new TextDecoder();
+    while (true) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      text += dec.decode(buf.subarray(0, n), { stream: true });
+    }
+    return { status: Number(text.split(" ")[1]), text };
+  } finally {
+    try {
+      conn.close();
+    } catch { /* closed by the server */ }
+  }
+}
+
+Deno.test("[security] DNS rebinding: without a token, a foreign Host gets 403 and starts nothing", async () => {
+  await using f = await apiFixture();
+  // A page on rebind.attacker.example whose name now resolves to 127.0.0.1: same-origin as far as the browser knows.
+  const evil = "http://rebind.attacker.example:8080";
+  const trigger = await f.app.request(`${evil}/api/sync/trigger`, {
+    method: "POST",
+    headers: { Origin: evil, "Sec-Fetch-Site": "same-origin" },
+  });
+  const body = await expectJson(trigger, 403);
+  assertStringIncludes(String(body.error), "GARMINSYNC_ALLOWED_HOSTS");
+  assertStringIncludes(String(body.error), "rebind.attacker.example");
+  assertEquals(f.deps.jobs.status().status, "idle");
+  await expectJson(await f.app.request(`${evil}/api/status`), 403);
+  await expectJson(await f.app.request(`${evil}/garmin/auth/status`), 403);
+  const page = await f.app.request(`${evil}/settings`);
+  assertEquals(page.status, 403);
+  assertMatch(page.headers.get("content-type") ?? "", /^text\/html/);
+  assertStringIncludes(await page.text(), "GARMINSYNC_ALLOWED_HOSTS");
+  // The liveness probe stays open (it reveals nothing).
+  await expectJson(await f.app.request(`${evil}/healthz`), 200);
+  // "0.0.0.0" reaches loopback in some browsers; it is not a name we answer either.
+  await expectJson(await f.app.request("http://0.0.0.0:8080/api/status"), 403);
+
+  for (const ok of ["http://localhost:8080", "http://127.0.0.1", "http://127.3.2.1:9", "http://[::1]:8080"]) {
+    await expectJson(await f.app.request(`${ok}/api/status`), 200);
+  }
+  await expectJson(await f.app.request("http://app.localhost/api/status"), 200);
+});
+
+Deno.test("[security] DNS rebinding through a real server: the Host header decides", async () => {
+  await using f = await apiFixture();
+  const ac = new AbortController();
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, signal: ac.signal, onListen: () => {} }, f.app.fetch);
+  try {
+    const port = server.addr.port;
+    const refused = await rawRequest(port, "POST", "/api/sync/trigger", {
+      Host: `rebind.attacker.example:${port}`,
+      Origin: `http://rebind.attacker.example:${port}`,
+    });
+    assertEquals(refused.status, 403, refused.text);
+    assertStringIncludes(refused.text, "GARMINSYNC_ALLOWED_HOSTS");
+    assertEquals(f.deps.jobs.status().status, "idle");
+    const ok = await rawRequest(port, "GET", "/api/status", { Host: `127.0.0.1:${port}` });
+    assertEquals(ok.status, 200, ok.text);
+  } finally {
+    ac.abort();
+    await server.finished;
+  }
+});
+
+Deno.test("[security] DNS rebinding: GARMINSYNC_ALLOWED_HOSTS and the listen host are served; a token lifts the check", async () => {
+  {
+    await using f = await apiFixture({
+      env: { GARMINSYNC_ALLOWED_HOSTS: " NAS.local , 192.168.1.5", GARMINSYNC_HOST: "garmin.home.arpa" },
+    });
+    assertEquals(f.config.allowedHosts, ["nas.local", "192.168.1.5"]);
+    await expectJson(await f.app.request("http://nas.local:8080/api/status"), 200);
+    await expectJson(await f.app.request("http://192.168.1.5/api/status"), 200);
+    await expectJson(await f.app.request("http://garmin.home.arpa:8080/api/status"), 200);
+    await expectJson(await f.app.request("http://rebind.attacker.example/api/status"), 403);
+    await expectJson(await f.app.request("http://nas.local.attacker.example/api/status"), 403);
+  }
+  {
+    // A wildcard listen address is not a name: LAN names still need GARMINSYNC_ALLOWED_HOSTS.
+    await using f = await apiFixture({ env: { GARMINSYNC_HOST: "0.0.0.0" } });
+    await expectJson(await f.app.request("http://192.168.1.5/api/status"), 403);
+    await expectJson(await f.app.request("http://0.0.0.0/api/status"), 403);
+  }
+  {
+    await using f = await apiFixture({ env: { GARMINSYNC_API_TOKEN: TOKEN } });
+    const res = await f.app.request("http://nas.example/api/status", { headers: { Authorization: `Bearer ${TOKEN}` } });
+    await expectJson(res, 200);
+    await expectJson(await f.app.request("http://nas.example/api/status"), 401);
+  }
+});
+
+Deno.test("[security] hostName strips the port and brackets; isLoopbackHost knows 127/8, ::1 and *.localhost", () => {
+  assertEquals(hostName("LocalHost:8080"), "localhost");
+  assertEquals(hostName("[::1]:8080"), "::1");
+  assertEquals(hostName("example.com."), "example.com");
+  assertEquals(hostName("127.0.0.1"), "127.0.0.1");
+  assert(isLoopbackHost("127.255.0.1"));
+  assert(isLoopbackHost("::1"));
+  assert(isLoopbackHost("a.localhost"));
+  assert(!isLoopbackHost("localhost.attacker.example"));
+  assert(!isLoopbackHost("127.0.0.1.nip.io"));
+  assert(!isLoopbackHost("0.0.0.0"));
+  let caught: unknown;
+  try {
+    loadConfig({ GARMINSYNC_ALLOWED_HOSTS: "nas.local:8080,ok.example" });
+  } catch (e) {
+    caught = e;
+  }
+  assert(caught instanceof ConfigError, "a port in GARMINSYNC_ALLOWED_HOSTS is a configuration error");
+  assertStringIncludes(caught.message, "GARMINSYNC_ALLOWED_HOSTS");
+  assertEquals(loadConfig({}).allowedHosts, []);
 });
