@@ -8,7 +8,14 @@ import type { AppDeps, Scheduler } from "../lib/deps.ts";
 import { createApp } from "../routes/app.ts";
 import { createScheduler } from "./scheduler.ts";
 import { startIdleRefresh } from "../sync/garmin/garmin.ts";
-import { acquirePidFile, DaemonAlreadyRunning, pidFilePath, releasePidFile, updatePidFile } from "./pid.ts";
+import {
+  acquirePidFile,
+  DaemonAlreadyRunning,
+  pidFilePath,
+  processStartTicks,
+  releasePidFile,
+  updatePidFile,
+} from "./pid.ts";
 
 /** Where to listen, and how to be stopped. */
 export interface DaemonOptions {
@@ -58,6 +65,7 @@ export async function runDaemon(deps: AppDeps, options: DaemonOptions): Promise<
   const { log, config } = deps;
   const pidPath = pidFilePath(config.dataDir);
   const startedAt = new Date().toISOString();
+  const startTicks = processStartTicks(Deno.pid) ?? undefined;
   try {
     await Deno.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
     const tookOver = await acquirePidFile(pidPath, {
@@ -65,6 +73,7 @@ export async function runDaemon(deps: AppDeps, options: DaemonOptions): Promise<
       port: options.port,
       host: options.host,
       started_at: startedAt,
+      start_ticks: startTicks,
     });
     if (tookOver) log.warn(`took over a stale PID file at ${pidPath} (its daemon is no longer running)`);
   } catch (e) {
@@ -101,7 +110,13 @@ export async function runDaemon(deps: AppDeps, options: DaemonOptions): Promise<
     return 1;
   }
   const port = server.addr.port;
-  await updatePidFile(pidPath, { pid: Deno.pid, port, host: options.host, started_at: startedAt });
+  await updatePidFile(pidPath, {
+    pid: Deno.pid,
+    port,
+    host: options.host,
+    started_at: startedAt,
+    start_ticks: startTicks,
+  });
   const shown = options.host.includes(":") ? `[${options.host}]` : options.host;
   log.info(`GarminSync daemon (pid ${Deno.pid}) listening on http://${shown}:${port}`);
   options.onListen?.({ hostname: options.host, port });

@@ -1,7 +1,8 @@
 /**
- * The daemon's PID file, `<dataDir>/garminsync.pid`: JSON `{pid, port, host, started_at}`. Created with
- * `createNew` so two daemons starting at once cannot both win; a file whose process is gone is stale and taken
- * over.
+ * The daemon's PID file, `<dataDir>/garminsync.pid`: JSON `{pid, port, host, started_at, start_ticks}`. Created
+ * with `createNew` so two daemons starting at once cannot both win; a file whose process is gone is stale and taken
+ * over. `start_ticks` (the kernel's start time of the process) tells our daemon from a program that later got the
+ * same pid, so `daemon --stop` never signals a stranger.
  */
 
 /** What the PID file holds. */
@@ -10,6 +11,22 @@ export interface PidInfo {
   port: number;
   host: string;
   started_at: string;
+  /** Start time of the process in clock ticks since boot (/proc/<pid>/stat field 22); absent without /proc. */
+  start_ticks?: number;
+}
+
+/** The start time of `pid` in clock ticks since boot (/proc/<pid>/stat field 22), or null where /proc cannot tell. */
+export function processStartTicks(pid: number): number | null {
+  let stat: string;
+  try {
+    stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  } catch {
+    return null;
+  }
+  // Field 2 (the command name) is in parentheses and may hold spaces or ")": count from the last ")".
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[22 - 3]);
+  return Number.isSafeInteger(ticks) && ticks >= 0 ? ticks : null;
 }
 
 /** Where the PID file of a data folder lives. */
@@ -29,11 +46,13 @@ export async function readPidFile(path: string): Promise<PidInfo | null> {
   try {
     const v = JSON.parse(text);
     if (typeof v?.pid !== "number" || !Number.isInteger(v.pid) || v.pid <= 0) return null;
+    const ticks = v.start_ticks;
     return {
       pid: v.pid,
       port: Number(v.port) || 0,
       host: String(v.host ?? "127.0.0.1"),
       started_at: String(v.started_at ?? ""),
+      ...(Number.isSafeInteger(ticks) && ticks >= 0 ? { start_ticks: ticks } : {}),
     };
   } catch {
     return null;
@@ -66,11 +85,17 @@ export function processAlive(pid: number): boolean {
 
 /**
  * True when the file's process is a live GarminSync daemon other than us. Our own pid means the file is left
- * over from an earlier container run (the daemon is often pid 1 in Docker); on Linux a process whose command
- * line mentions neither "daemon" nor "garminsync" is an unrelated program that reused the pid.
+ * over from an earlier container run (the daemon is often pid 1 in Docker). Where /proc tells the process start
+ * time, a different one than the file records means the pid was reused by another program. A file without it
+ * (written by an older version) falls back to the command line: one mentioning neither "daemon" nor "garminsync"
+ * is an unrelated program.
  */
 export async function isLiveDaemon(info: PidInfo): Promise<boolean> {
   if (info.pid === Deno.pid || !processAlive(info.pid)) return false;
+  if (info.start_ticks !== undefined) {
+    const now = processStartTicks(info.pid);
+    if (now !== null) return now === info.start_ticks;
+  }
   try {
     const cmdline = (await Deno.readTextFile(`/proc/${info.pid}/cmdline`)).replaceAll("\0", " ");
     return /daemon|garminsync/i.test(cmdline);

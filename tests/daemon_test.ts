@@ -7,7 +7,14 @@ import { waitFor } from "./fixtures/api/deps.ts";
 import { startSimulator } from "../sim/server.ts";
 import { openDb } from "../db/client.ts";
 import { listLogs } from "../db/logs.ts";
-import { pidFilePath, type PidInfo, readPidFile } from "../daemon/pid.ts";
+import {
+  isLiveDaemon,
+  pidFilePath,
+  type PidInfo,
+  processAlive,
+  processStartTicks,
+  readPidFile,
+} from "../daemon/pid.ts";
 import { exposureWarning, isLoopback, runDaemon } from "../daemon/daemon.ts";
 import { parseDaemonArgs } from "../cli/daemon.ts";
 import { UsageError } from "../cli/context.ts";
@@ -107,6 +114,7 @@ Deno.test("[daemon] start, status 0 with port/schedule/next run, stop, status 3,
       assertEquals(info.host, "127.0.0.1");
       assert(info.port > 0);
       assert(!Number.isNaN(Date.parse(info.started_at)));
+      assertEquals(info.start_ticks, processStartTicks(d.child.pid), "the PID file records the start time");
 
       const st = await runMain(["daemon", "--status"], env);
       assertEquals(st.code, 0, st.out);
@@ -185,6 +193,45 @@ Deno.test("[daemon] a stale PID file (dead pid, or a pid reused by another progr
     } finally {
       sleeper.kill("SIGKILL");
       await sleeper.status;
+    }
+  });
+});
+
+Deno.test("[daemon] a pid reused by another program named *daemon* is stale: --stop leaves it alone", async () => {
+  await withTempDir(async (dir) => {
+    const env = envFor(dir);
+    // An unrelated process whose command line contains "daemon", as a reused pid might be.
+    const stranger = new Deno.Command("bash", { args: ["-c", "exec -a dbus-daemon sleep 30"] }).spawn();
+    const strangerStatus = stranger.status;
+    try {
+      const pid = stranger.pid;
+      await waitFor(async () => /dbus-daemon/.test(await Deno.readTextFile(`/proc/${pid}/cmdline`)), 5000);
+      const ticks = processStartTicks(pid);
+      assert(ticks !== null && ticks > 0, "this test needs /proc");
+      // The PID file of our daemon that ran earlier under the same pid (it started at another time).
+      const stale: PidInfo = {
+        pid,
+        port: 1,
+        host: "127.0.0.1",
+        started_at: "2024-01-01T00:00:00Z",
+        start_ticks: ticks - 1,
+      };
+      await Deno.writeTextFile(pidFilePath(dir), JSON.stringify(stale));
+      assertEquals(await isLiveDaemon(stale), false);
+      assertEquals(await isLiveDaemon({ ...stale, start_ticks: ticks }), true, "the same start time is our daemon");
+
+      const st = await runMain(["daemon", "--status"], env);
+      assertEquals(st.code, 3, st.out);
+      assertStringIncludes(st.out, "stale PID file");
+      const stop = await runMain(["daemon", "--stop"], env);
+      assertEquals(stop.code, 0, stop.out);
+      assertStringIncludes(stop.out, "not running");
+      await new Promise((r) => setTimeout(r, 200));
+      assert(processAlive(pid), "daemon --stop signalled an unrelated process");
+      assertEquals(await readPidFile(pidFilePath(dir)), null, "the stale file was removed");
+    } finally {
+      stranger.kill("SIGKILL");
+      await strangerStatus;
     }
   });
 });
