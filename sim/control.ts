@@ -6,7 +6,6 @@
  */
 import { z } from "zod";
 import {
-  FAULT_KINDS,
   FAULT_SPEC_HELP,
   faultFromInput,
   FaultSpecError,
@@ -81,19 +80,18 @@ export interface ControlReply {
   body: unknown;
 }
 
-const FaultBody = z.union([
-  z.strictObject({ spec: z.string() }),
-  z.strictObject({
-    kind: z.enum(FAULT_KINDS),
-    match: z.string().optional(),
-    times: z.union([z.number().int().positive(), z.literal("*")]).optional(),
-    status: z.number().int().optional(),
-    body: z.string().optional(),
-    headers: z.record(z.string(), z.string()).optional(),
-    retryAfter: z.union([z.number().int().nonnegative(), z.string()]).optional(),
-    delayMs: z.number().int().nonnegative().optional(),
-  }),
-]);
+const SpecBody = z.strictObject({ spec: z.string() });
+// Kind and field combinations are checked by faultFromInput, whose messages name the known kinds.
+const FieldsBody = z.strictObject({
+  kind: z.string(),
+  match: z.string().optional(),
+  times: z.union([z.number().int().positive(), z.literal("*")]).optional(),
+  status: z.number().int().optional(),
+  body: z.string().optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+  retryAfter: z.union([z.number().int().nonnegative(), z.string()]).optional(),
+  delayMs: z.number().int().nonnegative().optional(),
+});
 
 const ActivitiesBody = z.strictObject({
   count: z.number().int().min(1).max(1000),
@@ -129,7 +127,8 @@ function issues(err: z.ZodError): string {
 }
 
 function addFault(sim: Simulator, value: unknown): ControlReply {
-  const parsed = FaultBody.safeParse(value);
+  const bySpec = typeof value === "object" && value !== null && "spec" in value;
+  const parsed = bySpec ? SpecBody.safeParse(value) : FieldsBody.safeParse(value);
   if (!parsed.success) {
     return error(400, `bad fault: ${issues(parsed.error)}`, { syntax: FAULT_SPEC_HELP.split("\n") });
   }
