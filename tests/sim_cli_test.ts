@@ -425,3 +425,28 @@ Deno.test("[sim] control API refuses a non-loopback Host (DNS rebinding) and web
     assertEquals(sim.calls().map((c) => c.path), ["/activitylist-service/activities/count"]);
   });
 });
+
+Deno.test("[sim] no runtime module names the control prefix, so the product cannot reach /__sim/", () => {
+  const found: string[] = [];
+  let scanned = 0;
+  const walk = (dir: string) => {
+    for (const e of Deno.readDirSync(`${ROOT}${dir}`)) {
+      const rel = `${dir}/${e.name}`;
+      if (e.isDirectory) walk(rel);
+      else if (/\.(ts|tsx|js|sql)$/.test(e.name)) {
+        scanned++;
+        if (Deno.readTextFileSync(`${ROOT}${rel}`).includes("__sim")) found.push(rel);
+      }
+    }
+  };
+  for (const dir of ["cli", "daemon", "db", "lib", "routes", "sync", "ui"]) {
+    try {
+      walk(dir);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+  }
+  assert(scanned > 20, `only ${scanned} runtime modules were scanned`);
+  assertEquals(found, []);
+  assertNotMatch(Deno.readTextFileSync(`${ROOT}main.ts`), /__sim/);
+});
