@@ -29,7 +29,7 @@ import { nextRuns, readSchedule } from "../daemon/scheduler.ts";
 import type { JobKind } from "../sync/job_types.ts";
 import { describeIssues } from "./validation.ts";
 import { renderErrorPage } from "../ui/error_page.ts";
-import { type Flash, renderDocument } from "../ui/layout.ts";
+import { type Flash, type PageChrome, renderDocument } from "../ui/layout.ts";
 import { type AuthView, OverviewPage, type ScheduleView } from "../ui/overview_page.ts";
 import { activitiesHref, ActivitiesPage } from "../ui/activities_page.ts";
 import { HEALTH_PRESETS, HealthPage } from "../ui/health_page.ts";
@@ -44,6 +44,8 @@ import { addDays, daysBetweenInclusive, isoDate } from "../ui/format.ts";
 export const PAGE_SIZE = 50;
 /** Longest custom range the health page draws. */
 export const HEALTH_MAX_DAYS = 366;
+/** Largest request delay the settings form accepts (the same bound as RuntimeSettings.setRequestDelayMs). */
+const REQUEST_DELAY_MAX_MS = 600_000;
 
 const FLASH_COOKIE = "gs_flash";
 const KIND_LABELS: Record<JobKind, string> = {
@@ -107,6 +109,12 @@ const scheduleForm = z.object({
   enabled: z.string().optional(),
   cron_schedule: z.string().trim().min(1, "is required").max(100, "is too long"),
 });
+const delayForm = z.object({
+  request_delay_ms: z.string().trim().min(1, "is required").regex(/^\d+$/, "must be a whole number of milliseconds")
+    .transform(Number).pipe(
+      z.number().max(REQUEST_DELAY_MAX_MS, `must be at most ${REQUEST_DELAY_MAX_MS.toLocaleString("en-US")} ms`),
+    ),
+});
 const loginForm = z.object({
   email: z.preprocess(blank, z.string().trim().max(254).optional()),
   password: z.preprocess(blank, z.string().max(1024).optional()),
@@ -118,7 +126,12 @@ const mfaForm = z.object({
 });
 const importForm = z.object({
   tokens: z.string().max(64 * 1024).optional(),
+  // One file (garmin_tokens.json) or several (garth's oauth1_token.json + oauth2_token.json): a File or a list.
   file: z.any().optional(),
+});
+const ticketForm = z.object({
+  ticket: z.string().trim().min(1, "is required").max(512, "is too long"),
+  service_url: z.preprocess(blank, z.string().trim().max(2048, "is too long").optional()),
 });
 
 function issueText(issues: readonly z.core.$ZodIssue[]): string {
@@ -172,9 +185,9 @@ function takeFlash(c: Context): Flash | null {
   return null;
 }
 
-function page(c: Context, node: unknown): Response {
+function page(c: Context, node: unknown, chrome: PageChrome): Response {
   c.header("Cache-Control", "no-store");
-  return c.html(renderDocument(node));
+  return c.html(renderDocument(node, chrome));
 }
 
 /** Only same-site dashboard paths are followed after a form (never an open redirect). */
@@ -209,11 +222,51 @@ function describeDb(url: string): string {
   }
 }
 
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/**
+ * The uploaded token files as one import: a single file is passed as it is (garmin_tokens.json, or garth's
+ * {oauth1, oauth2}); several are merged by what they hold (garth's oauth1_token.json has oauth_token_secret,
+ * oauth2_token.json has access_token), whatever their names. Throws InvalidInput naming the file at fault.
+ */
+export function mergeTokenFiles(files: { name: string; text: string }[]): unknown {
+  const parsed = files.map((f) => {
+    try {
+      return { name: f.name, data: JSON.parse(f.text) as unknown };
+    } catch (e) {
+      throw new InvalidInput(`${f.name} is not JSON (${errorText(e).slice(0, 120)}): choose the token files as saved`);
+    }
+  });
+  if (parsed.length === 1) return parsed[0].data;
+  const merged: { oauth1?: unknown; oauth2?: unknown } = {};
+  for (const { name, data } of parsed) {
+    const slot = isRecord(data) && "oauth_token_secret" in data
+      ? "oauth1"
+      : isRecord(data) && "access_token" in data
+      ? "oauth2"
+      : null;
+    if (!slot) {
+      throw new InvalidInput(
+        `${name} is neither garth's oauth1_token.json nor its oauth2_token.json: choose those two files together, ` +
+          "or garmin_tokens.json on its own",
+      );
+    }
+    if (merged[slot]) {
+      throw new InvalidInput(`two ${slot}_token.json files were chosen: choose one oauth1 and one oauth2 file`);
+    }
+    merged[slot] = data;
+  }
+  return merged;
+}
+
 /** Dashboard pages mounted at /. */
 export function pageRoutes(deps: AppDeps): Hono {
   const app = new Hono();
   const now = () => deps.clock?.() ?? new Date();
   const { db, config } = deps;
+  const chrome: PageChrome = { signOut: Boolean(config.apiToken) };
 
   async function scheduleView(): Promise<ScheduleView> {
     if (deps.scheduler) return { ...(await deps.scheduler.info()), daemon: true };
@@ -248,6 +301,7 @@ export function pageRoutes(deps: AppDeps): Hono {
     return page(
       c,
       OverviewPage({ flash, now: now(), stats, job: deps.jobs.status(), schedule, ...auth, logs: logs.rows }),
+      chrome,
     );
   });
 
@@ -305,6 +359,7 @@ export function pageRoutes(deps: AppDeps): Hono {
         query,
         types,
       }),
+      chrome,
     );
   });
 
@@ -364,7 +419,7 @@ export function pageRoutes(deps: AppDeps): Hono {
       from = addDays(today, -(days - 1));
     }
     const rows = await listHealthDays(db, from, to);
-    return page(c, HealthPage({ flash, from, to, days, rows }));
+    return page(c, HealthPage({ flash, from, to, days, rows }), chrome);
   });
 
   app.get("/logs", zValidator("query", logsQuery, queryHook), async (c) => {
@@ -384,6 +439,7 @@ export function pageRoutes(deps: AppDeps): Hono {
         perPage: PAGE_SIZE,
         query: q,
       }),
+      chrome,
     );
   });
 
@@ -398,7 +454,7 @@ export function pageRoutes(deps: AppDeps): Hono {
 
   app.get("/settings", zValidator("query", settingsQuery, queryHook), async (c) => {
     const q = c.req.valid("query");
-    const schedule = await scheduleView();
+    const [schedule, stats] = await Promise.all([scheduleView(), activityStats(db)]);
     const cron = q.cron_schedule?.trim() || schedule.cron_schedule;
     const preview: { runs: string[]; error: string | null } = { runs: [], error: null };
     try {
@@ -416,6 +472,9 @@ export function pageRoutes(deps: AppDeps): Hono {
         draft: cron !== schedule.cron_schedule,
         preview,
         timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC",
+        lastSync: stats.last_sync,
+        requestDelayMs: deps.settings.requestDelayMs(),
+        requestDelayMax: REQUEST_DELAY_MAX_MS,
         config: {
           requestDelayMs: config.requestDelayMs,
           dataDir: config.dataDir,
@@ -425,6 +484,7 @@ export function pageRoutes(deps: AppDeps): Hono {
           encryption: Boolean(config.secretKey),
         },
       }),
+      chrome,
     );
   });
 
@@ -456,6 +516,20 @@ export function pageRoutes(deps: AppDeps): Hono {
     }
   });
 
+  app.post("/settings/request-delay", zValidator("form", delayForm, formHook("/settings")), async (c) => {
+    const ms = c.req.valid("form").request_delay_ms;
+    try {
+      await deps.settings.setRequestDelayMs(ms);
+    } catch (e) {
+      if (!(e instanceof InvalidInput)) throw e;
+      return redirectWithFlash(c, "/settings", { kind: "error", text: `Not saved: ${errorText(e)}` });
+    }
+    return redirectWithFlash(c, "/settings", {
+      kind: "ok",
+      text: `Request delay saved: ${ms.toLocaleString("en-US")} ms between requests to Garmin, from now on.`,
+    });
+  });
+
   app.get("/login", zValidator("query", loginQuery, queryHook), async (c) => {
     const { step } = c.req.valid("query");
     return page(
@@ -467,6 +541,7 @@ export function pageRoutes(deps: AppDeps): Hono {
         step: step ?? null,
         envCredentials: Boolean(config.garminEmail && config.garminPassword),
       }),
+      chrome,
     );
   });
 
@@ -482,8 +557,8 @@ export function pageRoutes(deps: AppDeps): Hono {
     if (e instanceof GarminLoginBlocked || e instanceof GarminRateLimited || e instanceof GarminUnavailable) {
       return redirectWithFlash(c, to, {
         kind: "error",
-        text: `${text} Other ways in: import tokens from python-garminconnect or garth (below), or ` +
-          `run "garminsync login --ticket ST-…" with a ticket from a browser login.`,
+        text: `${text} Other ways in: "garminsync login --browser" (sign in in a browser window), import tokens ` +
+          `from python-garminconnect or garth (below), or a service ticket from a browser sign-in (below).`,
       });
     }
     if (e instanceof InvalidMfaCode) {
@@ -545,23 +620,32 @@ export function pageRoutes(deps: AppDeps): Hono {
 
   app.post("/login/import", zValidator("form", importForm, formHook("/login")), async (c) => {
     const form = c.req.valid("form");
-    let text = form.tokens?.trim() ?? "";
-    if (!text && form.file instanceof File && form.file.size > 0) text = (await form.file.text()).trim();
-    if (!text) {
+    const text = form.tokens?.trim() ?? "";
+    const files = (Array.isArray(form.file) ? form.file : [form.file])
+      .filter((f): f is File => f instanceof File && f.size > 0);
+    if (!text && files.length === 0) {
       return redirectWithFlash(c, "/login", {
         kind: "error",
         text: "Paste the token JSON or choose a token file to import.",
       });
     }
     let data: unknown;
-    try {
-      data = JSON.parse(text);
-    } catch (e) {
-      return redirectWithFlash(c, "/login", {
-        kind: "error",
-        text: `That is not JSON (${errorText(e).slice(0, 120)}): paste the whole garmin_tokens.json, or ` +
-          `{"oauth1": …, "oauth2": …} from garth's two files.`,
-      });
+    if (text) {
+      try {
+        data = JSON.parse(text);
+      } catch (e) {
+        return redirectWithFlash(c, "/login", {
+          kind: "error",
+          text: `That is not JSON (${errorText(e).slice(0, 120)}): paste the whole garmin_tokens.json, or ` +
+            `{"oauth1": …, "oauth2": …} from garth's two files (or choose both files instead).`,
+        });
+      }
+    } else {
+      try {
+        data = mergeTokenFiles(await Promise.all(files.map(async (f) => ({ name: f.name, text: await f.text() }))));
+      } catch (e) {
+        return loginFailure(c, e);
+      }
     }
     let result;
     try {
@@ -575,6 +659,23 @@ export function pageRoutes(deps: AppDeps): Hono {
     return redirectWithFlash(c, "/", {
       kind: "ok",
       text: `Tokens imported: logged in${result.displayName ? ` as ${result.displayName}` : ""}.`,
+    });
+  });
+
+  app.post("/login/ticket", zValidator("form", ticketForm, formHook("/login")), async (c) => {
+    const form = c.req.valid("form");
+    let result;
+    try {
+      result = await deps.garmin.auth.loginWithTicket(form.ticket, form.service_url);
+    } catch (e) {
+      return loginFailure(c, e);
+    }
+    if (result.status !== "authenticated") {
+      return redirectWithFlash(c, "/login", { kind: "error", text: "Garmin did not accept that ticket." });
+    }
+    return redirectWithFlash(c, "/", {
+      kind: "ok",
+      text: `Logged in to Garmin Connect with the ticket${result.displayName ? ` as ${result.displayName}` : ""}.`,
     });
   });
 

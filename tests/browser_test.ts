@@ -2,8 +2,8 @@
  * The dashboard in a real Chromium (playwright-core) against a real `Deno.serve` of `createApp`, wired to the
  * simulator with request delay 0: log in with MFA through the Login page, press "Sync now" and watch the bar
  * reach 100 % (updated in place by /static/app.js), filter the activities, download a FIT file, change the
- * schedule, view the health charts. A full-page screenshot of every page at desktop and phone (375 px) width is
- * kept in tests/output/ (git-ignored) for a person to look at.
+ * schedule and the request delay, view the health charts; log rows fit the screen. A full-page screenshot of
+ * every page at desktop and phone (375 px) width is kept in tests/output/ (git-ignored) for a person to look at.
  *
  * These tests never skip: without /usr/bin/chromium they fail saying how to install it.
  */
@@ -80,6 +80,39 @@ function watchErrors(page: Page): string[] {
   return errors;
 }
 
+/**
+ * Every log row's message is on screen (not scrolled off to the right) and no row is a tall box with empty space
+ * below what can be seen of it (the content of the cells on screen ends near the row's bottom).
+ */
+async function assertLogRowsFit(page: Page, path: string, width: number): Promise<void> {
+  const rows = await page.evaluate((screen) =>
+    [...document.querySelectorAll("table.logs tbody tr")].map((tr) => {
+      const msg = tr.querySelector("td.msg")!.getBoundingClientRect();
+      let contentBottom = -Infinity;
+      for (const td of tr.querySelectorAll("td")) {
+        const range = document.createRange();
+        range.selectNodeContents(td);
+        const box = range.getBoundingClientRect();
+        if (box.height > 0 && box.left < screen) contentBottom = Math.max(contentBottom, box.bottom);
+      }
+      return {
+        emptyBelow: tr.getBoundingClientRect().bottom - contentBottom,
+        left: msg.left,
+        right: msg.right,
+        text: tr.querySelector("td.msg")!.textContent ?? "",
+      };
+    }), width);
+  assert(rows.length > 0, `${path} shows no log rows`);
+  for (const row of rows) {
+    assert(row.text.trim().length > 0, `${path}: a log row without a message`);
+    assert(
+      row.left >= 0 && row.right <= width,
+      `${path}: a log message at ${row.left}-${row.right}px, screen ${width}px`,
+    );
+    assert(row.emptyBelow <= 30, `${path}: ${Math.round(row.emptyBelow)}px of empty row at ${width}px`);
+  }
+}
+
 async function shoot(browser: Browser, base: string, suffix: string, width: number): Promise<string[]> {
   const context = await browser.newContext({ viewport: { width, height: 900 } });
   const page = await context.newPage();
@@ -92,6 +125,7 @@ async function shoot(browser: Browser, base: string, suffix: string, width: numb
       document.documentElement.scrollWidth - document.documentElement.clientWidth
     );
     assert(overflow <= 0, `${path} is ${overflow}px wider than a ${width}px screen`);
+    if (path === "/" || path === "/logs") await assertLogRowsFit(page, path, width);
   }
   await context.close();
   return errors;
@@ -221,6 +255,17 @@ Deno.test({
         const info = await f.deps.scheduler!.info();
         assertEquals(info.cron_schedule, "15 4 * * 1-5");
         assertMatch(info.next_run ?? "", /T04:15:00/);
+        await page.getByLabel("Request delay (ms)").fill("250");
+        await page.getByRole("button", { name: "Save delay" }).click();
+        await page.waitForURL(base + "/settings");
+        assertStringIncludes(await page.locator(".flash").innerText(), "Request delay saved: 250 ms");
+        assertEquals(await page.getByLabel("Request delay (ms)").inputValue(), "250");
+        assertEquals(f.deps.settings.requestDelayMs(), 250);
+        // Back to 0 so the rest of the test does not wait between requests.
+        await page.getByLabel("Request delay (ms)").fill("0");
+        await page.getByRole("button", { name: "Save delay" }).click();
+        await page.waitForURL(base + "/settings");
+        assertEquals(f.deps.settings.requestDelayMs(), 0);
       });
 
       await t.step("view the health charts and the calendar", async () => {

@@ -10,8 +10,15 @@ import { HEALTH_NUMBER_COLUMNS, type HealthDayInput, upsertHealthDay } from "../
 import type { Db } from "../db/client.ts";
 import { cronToWords } from "../ui/cron_words.ts";
 import { renderErrorPage } from "../ui/error_page.ts";
-import { authWarning } from "../ui/overview_page.ts";
+import { authWarning, OverviewPage } from "../ui/overview_page.ts";
+import { LoginPage } from "../ui/login_page.ts";
+import { renderDocument } from "../ui/layout.ts";
 import { APP_CSS } from "../ui/static_css.ts";
+import { activityStats } from "../db/activities.ts";
+import { loadRuntimeSettings } from "../db/settings.ts";
+import { SESSION_COOKIE, sessionValue } from "../routes/security.ts";
+import { mergeTokenFiles } from "../routes/pages.ts";
+import { browserTicket, garthTokens, pythonGarminTokens } from "./fixtures/auth/setup.ts";
 
 const PAGES = ["/", "/activities", "/health", "/logs", "/settings", "/login"];
 const TYPES = ["running", "cycling", "swimming"];
@@ -378,7 +385,7 @@ Deno.test("[ui] settings: the cron in words with the next 5 runs; saving applies
   assertHtml(r);
   assertStringIncludes(r.html, "Runs every 6 hours, on the hour (00:00, 06:00, 12:00 and 18:00)");
   assertEquals((r.html.match(/<li><time datetime=/g) ?? []).length, 5);
-  assertStringIncludes(r.html, "1,500 ms between requests to Garmin");
+  assertMatch(r.html, /id="s-delay" type="number" name="request_delay_ms" value="1500"/);
   assertStringIncludes(r.html, "GARMINSYNC_REQUEST_DELAY_MS");
   assertStringIncludes(r.html, 'name="enabled" value="on" checked');
 
@@ -599,4 +606,231 @@ Deno.test("[ui] text colours of app.css have a contrast of at least 4.5:1 on the
     const c = contrast(v(name), v("card"));
     assert(c >= 3, `--${name} has a contrast of ${c.toFixed(2)}:1 against the card`);
   }
+});
+
+Deno.test("[ui] settings: the request delay is a live setting with its own form (0 to 600000 ms); bad values change nothing", async () => {
+  // No daemon: the delay is stored in the database and applies in this process either way.
+  await using f = await uiFixture({ env: { GARMINSYNC_REQUEST_DELAY_MS: "1500" } });
+  const r = await getPage(f.app, "/settings");
+  assertHtml(r);
+  assertStringIncludes(r.html, '<form method="post" action="/settings/request-delay">');
+  assertStringIncludes(r.html, '<label for="s-delay">Request delay (ms)</label>');
+  assertMatch(r.html, /id="s-delay" type="number" name="request_delay_ms" value="1500" min="0" max="600000"/);
+  assertStringIncludes(r.html, 'aria-describedby="s-delay-help"');
+  assertMatch(r.html, /id="s-delay-help"[^>]*>The least time between two requests/);
+
+  const saved = await submit(f.app, "/settings/request-delay", { request_delay_ms: " 2500 " });
+  assertEquals(saved.redirectedTo, "/settings");
+  assertHtml(saved);
+  assertStringIncludes(saved.html, "flash-ok");
+  assertStringIncludes(saved.html, "Request delay saved: 2,500 ms between requests to Garmin");
+  assertMatch(saved.html, /name="request_delay_ms" value="2500"/);
+  assertEquals(f.deps.settings.requestDelayMs(), 2500);
+  // Stored: a fresh start (the configured 1500 as its default) reads 2500.
+  assertEquals((await loadRuntimeSettings(f.deps.db, { requestDelayMs: 1500 })).requestDelayMs(), 2500);
+
+  const bad: [string, string][] = [
+    ["600001", "request_delay_ms must be at most 600,000 ms"],
+    ["-5", "request_delay_ms must be a whole number of milliseconds"],
+    ["1.5", "request_delay_ms must be a whole number of milliseconds"],
+    ["fast", "request_delay_ms must be a whole number of milliseconds"],
+    ["", "request_delay_ms is required"],
+  ];
+  for (const [value, message] of bad) {
+    const refused = await submit(f.app, "/settings/request-delay", { request_delay_ms: value });
+    assertEquals(refused.redirectedTo, "/settings", value);
+    assertStringIncludes(refused.html, "flash-error", value);
+    assertStringIncludes(refused.html, message, value);
+    assertEquals(f.deps.settings.requestDelayMs(), 2500, value);
+  }
+  const zero = await submit(f.app, "/settings/request-delay", { request_delay_ms: "0" });
+  assertStringIncludes(zero.html, "Request delay saved: 0 ms");
+  assertEquals(f.deps.settings.requestDelayMs(), 0);
+});
+
+Deno.test("[ui] settings tell the last scheduled run apart from the last sync of any kind", async () => {
+  await using f = await uiFixture({ scheduler: true });
+  const before = await getPage(f.app, "/settings");
+  assertStringIncludes(before.html, "<dt>Last scheduled run</dt><dd>never</dd>");
+  assertStringIncludes(before.html, "<dt>Last sync (any kind)</dt><dd>never</dd>");
+  // A sync started from the dashboard or the API: not a scheduled run, but a sync all the same.
+  await addLog(f.deps.db, { operation: "full", status: "success", message: "from the dashboard" });
+  const last = (await activityStats(f.deps.db)).last_sync!;
+  const after = await getPage(f.app, "/settings");
+  assertStringIncludes(after.html, "<dt>Last scheduled run</dt><dd>never</dd>");
+  assertMatch(
+    after.html,
+    new RegExp(`<dt>Last sync \\(any kind\\)</dt><dd>${last.slice(0, 10)} \\d\\d:\\d\\d UTC</dd>`),
+  );
+  assertNotMatch(after.html, /<dt>Last run<\/dt>/);
+  await using plain = await uiFixture();
+  await addLog(plain.deps.db, { operation: "activities", status: "partial", message: "from the API" });
+  assertMatch((await getPage(plain.app, "/settings")).html, /<dt>Last sync \(any kind\)<\/dt><dd>\d{4}-/);
+});
+
+Deno.test("[ui] behind GARMINSYNC_API_TOKEN every page has a Sign out button (POST /session/end); without a token none", async () => {
+  const token = "dashboard-token-1234";
+  await using f = await uiFixture({ env: { GARMINSYNC_API_TOKEN: token } });
+  const cookie = `${SESSION_COOKIE}=${sessionValue(token)}`;
+  for (const path of PAGES) {
+    const r = await getPage(f.app, path, [cookie]);
+    assertHtml(r);
+    assertMatch(
+      r.html,
+      /<header class="top">.*<form method="post" action="\/session\/end" class="signout"><button type="submit" class="small">Sign out<\/button><\/form>.*<\/header>/s,
+      path,
+    );
+  }
+  const out = await f.app.request("/session/end", { method: "POST", headers: { cookie } });
+  assertEquals(out.status, 303);
+  assertEquals(out.headers.get("location"), "/session");
+  assertMatch(out.headers.get("set-cookie") ?? "", new RegExp(`^${SESSION_COOKIE}=;.*Max-Age=0`));
+  // Without the cookie the pages ask for the token again.
+  assertEquals((await getPage(f.app, "/")).status, 303);
+
+  await using open = await uiFixture();
+  for (const path of PAGES) assertNotMatch((await getPage(open.app, path)).html, /session\/end|Sign out/, path);
+});
+
+Deno.test("[ui] login: a service ticket from a browser sign-in logs in through the ticket form; bad tickets are clear messages", async () => {
+  await using f = await uiFixture({ sim: { activities: 0 } });
+  const page = await getPage(f.app, "/login");
+  assertStringIncludes(page.html, '<form method="post" action="/login/ticket">');
+  assertStringIncludes(page.html, '<label for="l-ticket">Service ticket</label>');
+  assertStringIncludes(page.html, '<label for="l-service">Service URL (optional)</label>');
+  assertMatch(page.html, /Other ways in.*<code>garminsync login --browser<\/code>/s);
+
+  const notTicket = await submit(f.app, "/login/ticket", { ticket: "hello" });
+  assertEquals(notTicket.redirectedTo, "/login");
+  assertStringIncludes(notTicket.html, "flash-error");
+  assertStringIncludes(notTicket.html, "ST-");
+  const empty = await submit(f.app, "/login/ticket", { ticket: "  " });
+  assertStringIncludes(empty.html, "ticket is required");
+  const wrongService = await browserTicket(f.sim!);
+  const refused = await submit(f.app, "/login/ticket", { ticket: wrongService, service_url: "https://example.com/x" });
+  assertEquals(refused.redirectedTo, "/login");
+  assertStringIncludes(refused.html, "flash-error");
+  assert(!refused.html.includes(wrongService), "the ticket is echoed");
+  assertEquals(await f.deps.garmin.auth.hasSession(), false);
+
+  const ticket = await browserTicket(f.sim!);
+  const ok = await submit(f.app, "/login/ticket", { ticket: ` ${ticket} `, service_url: "" });
+  assertEquals(ok.redirectedTo, "/");
+  assertStringIncludes(ok.html, "flash-ok");
+  assertStringIncludes(ok.html, `Logged in to Garmin Connect with the ticket as ${f.sim!.account.displayName}`);
+  assertEquals(await f.deps.garmin.auth.hasSession(), true);
+  assertEquals((await f.deps.garmin.auth.status()).method, "ticket");
+  // A ticket works once.
+  const again = await submit(f.app, "/login/ticket", { ticket });
+  assertStringIncludes(again.html, "flash-error");
+  assert(!again.html.includes(ticket), "the spent ticket is echoed");
+});
+
+function jsonFile(name: string, data: unknown): File {
+  return new File([JSON.stringify(data)], name, { type: "application/json" });
+}
+
+function filesForm(...files: File[]): FormData {
+  const form = new FormData();
+  form.set("tokens", "");
+  for (const file of files) form.append("file", file);
+  return form;
+}
+
+Deno.test("[ui] token import takes garth's two files at once (merged by content) or one garmin_tokens.json", async () => {
+  await using f = await uiFixture({ sim: { activities: 0 } });
+  const page = await getPage(f.app, "/login");
+  assertMatch(page.html, /<input id="l-file" type="file" name="file" multiple/);
+  assertStringIncludes(page.html, '<textarea id="l-tokens" name="tokens"');
+
+  // Names do not matter, nor the order: the content says which is which.
+  const garth = await garthTokens(f.sim!);
+  const two = await submit(
+    f.app,
+    "/login/import",
+    filesForm(jsonFile("second.json", garth.oauth2), jsonFile("first.json", garth.oauth1)),
+  );
+  assertEquals(two.redirectedTo, "/");
+  assertStringIncludes(two.html, "Tokens imported: logged in");
+  assertEquals((await f.deps.garmin.auth.status()).method, "import");
+  assertEquals(await f.deps.garmin.auth.hasSession(), true);
+  await f.deps.garmin.auth.logout();
+
+  const single = await submit(
+    f.app,
+    "/login/import",
+    filesForm(jsonFile("garmin_tokens.json", await pythonGarminTokens(f.sim!))),
+  );
+  assertEquals(single.redirectedTo, "/");
+  assertStringIncludes(single.html, "Tokens imported: logged in");
+  await f.deps.garmin.auth.logout();
+
+  const fresh = await garthTokens(f.sim!);
+  const pairs: [File[], string][] = [
+    [[jsonFile("oauth1_token.json", fresh.oauth1), jsonFile("copy.json", fresh.oauth1)], "two oauth1_token.json files"],
+    [[jsonFile("oauth1_token.json", fresh.oauth1), jsonFile("notes.json", { hello: 1 })], "notes.json is neither"],
+    [[jsonFile("oauth1_token.json", fresh.oauth1), new File(["{oops"], "broken.json")], "broken.json is not JSON"],
+  ];
+  for (const [files, message] of pairs) {
+    const r = await submit(f.app, "/login/import", filesForm(...files));
+    assertEquals(r.redirectedTo, "/login", message);
+    assertStringIncludes(r.html, "flash-error", message);
+    assertStringIncludes(r.html, message);
+    assertEquals(await f.deps.garmin.auth.hasSession(), false, message);
+  }
+});
+
+Deno.test("[ui] mergeTokenFiles: one file as it is, garth's two by content, anything else named", () => {
+  const o1 = { oauth_token: "a", oauth_token_secret: "b" };
+  const o2 = { access_token: "c", refresh_token: "d" };
+  assertEquals(mergeTokenFiles([{ name: "x.json", text: '{"di_token":"t"}' }]), { di_token: "t" });
+  assertEquals(
+    mergeTokenFiles([{ name: "2", text: JSON.stringify(o2) }, { name: "1", text: JSON.stringify(o1) }]),
+    { oauth1: o1, oauth2: o2 },
+  );
+  let message = "";
+  try {
+    mergeTokenFiles([{ name: "a.json", text: JSON.stringify(o1) }, { name: "b.json", text: "[1,2]" }]);
+  } catch (e) {
+    message = (e as Error).message;
+  }
+  assertStringIncludes(message, "b.json is neither");
+});
+
+Deno.test("[ui] tokens saved with another GARMINSYNC_SECRET_KEY are a clear warning on the overview and the login page", async () => {
+  await using f = await uiFixture();
+  const auth = {
+    authenticated: false,
+    method: "password",
+    display_name: "demo_athlete",
+    access_expires_at: null,
+    refresh_expires_at: null,
+    last_refresh_at: null,
+    state: "key_mismatch",
+  };
+  const warning = "stored Garmin tokens were saved with another GARMINSYNC_SECRET_KEY: set that key or log in again";
+  const now = new Date();
+  const overview = renderDocument(OverviewPage({
+    flash: null,
+    now,
+    stats: await activityStats(f.deps.db),
+    job: f.deps.jobs.status(),
+    schedule: { enabled: true, cron_schedule: "0 */6 * * *", next_run: null, last_run: null, daemon: false },
+    auth,
+    authError: null,
+    logs: [],
+  }));
+  assertMatch(
+    overview,
+    new RegExp(`<p class="flash flash-error">The ${warning}[^<]*<a href="/login">Log in again</a>`),
+  );
+  assertStringIncludes(overview, "key mismatch");
+  assertNotMatch(overview, /Not logged in/);
+  const login = renderDocument(
+    LoginPage({ flash: null, now, auth, authError: null, step: null, envCredentials: false }),
+  );
+  assertMatch(login, new RegExp(`<p class="flash flash-error">The ${warning}`));
+  assertStringIncludes(login, "key mismatch");
+  assertStringIncludes(login, 'action="/logout"');
+  assertEquals(authWarning(auth, now)?.kind, "error");
 });

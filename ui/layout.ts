@@ -1,9 +1,11 @@
 /**
  * The page frame every dashboard view renders inside: a skip link, a header with the nav (the current page
- * marked `aria-current="page"`), the flash region (`aria-live="polite"`), the main landmark and a footer.
+ * marked `aria-current="page"`) and, behind an API token, a "Sign out" button; the flash region
+ * (`aria-live="polite"`), the main landmark and a footer.
  */
 import { html } from "htm/preact";
-import type { ComponentChildren, VNode } from "preact";
+import { type ComponentChildren, createContext, type VNode } from "preact";
+import { useContext } from "preact/hooks";
 import { render } from "preact-render-to-string";
 
 /** Which nav entry is the current page. */
@@ -24,11 +26,21 @@ const NAV: { key: NavKey; href: string; label: string }[] = [
   { key: "login", href: "/login", label: "Login" },
 ];
 
+/** What the frame shows around every page, the same for all of them (set once per render). */
+export interface PageChrome {
+  /** The dashboard sits behind GARMINSYNC_API_TOKEN: offer "Sign out" (forgets the session cookie). */
+  signOut: boolean;
+}
+
+// Passed down by renderDocument, so each page's props need not carry it.
+const ChromeContext = createContext<PageChrome>({ signOut: false });
+
 /** The page frame. */
 export function Layout(
   props: { title: string; current?: NavKey; flash?: Flash | null; children?: ComponentChildren },
 ) {
   const flash = props.flash;
+  const chrome = useContext(ChromeContext);
   return html`
     <html lang="en">
       <head>
@@ -54,6 +66,13 @@ export function Layout(
                   )}
                 </ul>
             </nav>
+            ${chrome.signOut
+              ? html`
+                <form method="post" action="/session/end" class="signout">
+                  <button type="submit" class="small">Sign out</button>
+                </form>
+              `
+              : null}
           </div>
         </header>
         <main id="content" tabindex="-1">
@@ -73,9 +92,9 @@ export function Layout(
   `;
 }
 
-/** Renders a view to a complete HTML document string. */
-export function renderDocument(node: VNode | VNode[] | unknown): string {
-  return "<!doctype html>" + render(node as VNode);
+/** Renders a view to a complete HTML document string, with `chrome` for the frame. */
+export function renderDocument(node: VNode | VNode[] | unknown, chrome: PageChrome = { signOut: false }): string {
+  return "<!doctype html>" + render(html`<${ChromeContext.Provider} value=${chrome}>${node}<//>` as VNode);
 }
 
 /** A state badge ("downloaded", "failed", ...), styled by value. */

@@ -1,6 +1,7 @@
 /**
  * Login `/login`: the Garmin session state (never a token), the email/password form, the MFA code step, token
- * import (pasted JSON or a file) and logout. Every form is a plain POST that redirects back with a message.
+ * import (pasted JSON, or one or two files), a service-ticket form and logout. Every form is a plain POST that
+ * redirects back with a message.
  */
 import { html } from "htm/preact";
 import { Badge, type Flash, Layout, Time } from "./layout.ts";
@@ -28,15 +29,19 @@ export function LoginPage(p: LoginProps) {
           ${p.step === "mfa" ? html`<${MfaCard} />` : html`<${PasswordCard} envCredentials=${p.envCredentials} />`}
           <${ImportCard} />
           ${p.step === "mfa" ? html`<${PasswordCard} envCredentials=${p.envCredentials} />` : null}
+          <${TicketCard} />
           <section class="card" aria-labelledby="other-h">
             <h2 id="other-h">Other ways in</h2>
-            <p>When Garmin blocks password logins from this machine (rate limits, CAPTCHA), log in once somewhere else and bring the
-              session here:</p>
+            <p>When Garmin blocks password logins from this machine (rate limits, CAPTCHA), sign in with a browser or
+              somewhere else and bring the session here:</p>
             <ul>
-              <li>Import <code>garmin_tokens.json</code> from python-garminconnect, or garth's <code>oauth1_token.json</code> +
-                <code>oauth2_token.json</code> (paste <code>{"oauth1": …, "oauth2": …}</code>) with the form above.</li>
+              <li>On a machine with a screen: <code>garminsync login --browser</code> opens Chromium on Garmin's sign-in
+                page; sign in there (MFA included) and GarminSync keeps the session.</li>
+              <li>Import <code>garmin_tokens.json</code> from python-garminconnect, or garth's <code>oauth1_token.json</code> and
+                <code>oauth2_token.json</code> (both files at once) with the import form.</li>
               <li>From a shell: <code>garminsync login --import FILE|DIR</code>.</li>
-              <li>With a service ticket from a browser login: <code>garminsync login --ticket ST-…</code>.</li>
+              <li>With a service ticket from a browser sign-in: the ticket form, or
+                <code>garminsync login --ticket ST-…</code>.</li>
             </ul>
           </section>
         </div>
@@ -47,16 +52,22 @@ export function LoginPage(p: LoginProps) {
 function StatusCard(props: { auth: AuthView | null; authError: string | null; now: Date }) {
   const a = props.auth;
   const warn = authWarning(a, props.now);
-  const stored = a && (a.authenticated || a.state === "expired" || a.method);
+  const stored = a && (a.authenticated || a.state === "expired" || a.state === "key_mismatch" || a.method);
   return html`<section class="card" aria-labelledby="status-h">
     <h2 id="status-h">Status</h2>
     ${props.authError ? html`<p class="err-text">Cannot read the login state: ${props.authError}</p>` : null}
-    ${warn && a?.authenticated ? html`<p class=${`flash flash-${warn.kind}`}>${warn.text}</p>` : null}
+    ${
+    warn && (a?.authenticated || a?.state === "key_mismatch")
+      ? html`<p class=${`flash flash-${warn.kind}`}>${warn.text}</p>`
+      : null
+  }
     <dl class="facts">
       <dt>State</dt>
       <dd>${
     a?.state === "expired"
       ? html`<${Badge} value="failed" label="expired" /> log in again below`
+      : a?.state === "key_mismatch"
+      ? html`<${Badge} value="failed" label="key mismatch" /> tokens stored but unreadable`
       : a?.authenticated
       ? html`<${Badge} value="success" label="logged in" />`
       : html`<${Badge} value="no_file" label="not logged in" />`
@@ -148,10 +159,41 @@ function ImportCard() {
           <textarea id="l-tokens" name="tokens" spellcheck="false" autocomplete="off" rows="6"></textarea>
         </div>
         <div class="field">
-          <label for="l-file">…or choose the file</label>
-          <input id="l-file" type="file" name="file" accept=".json,application/json" />
+          <label for="l-file">…or choose the file(s)</label>
+          <input id="l-file" type="file" name="file" multiple accept=".json,application/json"
+            aria-describedby="l-file-help" />
         </div>
+        <p id="l-file-help" class="muted small">Either <code>garmin_tokens.json</code> (python-garminconnect), or garth's
+          <code>oauth1_token.json</code> and <code>oauth2_token.json</code> chosen together.</p>
         <p class="actions"><button type="submit">Import</button></p>
+      </form>
+    </section>
+  `;
+}
+
+function TicketCard() {
+  return html`
+    <section class="card" aria-labelledby="tk-h">
+      <h2 id="tk-h">Log in with a service ticket</h2>
+      <form method="post" action="/login/ticket">
+        <p
+          class="muted small">Sign in on Garmin's mobile sign-in page in a browser, copy <code>serviceTicketId</code> from the
+          <code>/mobile/api/login</code> answer (developer tools, Network) and paste it here within a few minutes: a ticket
+          works once.</p>
+        <div class="field field-wide">
+          <label for="l-ticket">Service ticket</label>
+          <input id="l-ticket" type="text" name="ticket" required maxlength="512" pattern="\\s*ST-\\S+\\s*" placeholder="ST-…"
+            autocomplete="off" spellcheck="false" />
+        </div>
+        <div class="field field-wide">
+          <label for="l-service">Service URL (optional)</label>
+          <input id="l-service" type="url" name="service_url" maxlength="2048" autocomplete="off" spellcheck="false"
+            aria-describedby="l-service-help" />
+        </div>
+        <p id="l-service-help"
+          class="muted small">The address the ticket was issued for; leave empty for the mobile sign-in's
+          (<code class="break">https://mobile.integration.garmin.com/gcm/android</code>).</p>
+        <p class="actions"><button type="submit">Log in with the ticket</button></p>
       </form>
     </section>
   `;

@@ -76,6 +76,13 @@ export function authWarning(auth: AuthView | null, now: Date): { kind: "error" |
   if (auth.state === "expired") {
     return { kind: "error", text: "Your Garmin session has expired, so syncs cannot run." };
   }
+  if (auth.state === "key_mismatch") {
+    return {
+      kind: "error",
+      text: "The stored Garmin tokens were saved with another GARMINSYNC_SECRET_KEY: set that key or log in again. " +
+        "Until then syncs cannot run.",
+    };
+  }
   if (!auth.authenticated) {
     return { kind: "warn", text: "Not logged in to Garmin Connect, so syncs cannot run yet." };
   }
@@ -97,7 +104,7 @@ export function authWarning(auth: AuthView | null, now: Date): { kind: "error" |
 function AuthBanner(props: { auth: AuthView | null; authError: string | null; now: Date }) {
   const w = authWarning(props.auth, props.now);
   if (!w) return null;
-  const again = props.auth?.method || props.auth?.state === "expired";
+  const again = props.auth?.method || props.auth?.state === "expired" || props.auth?.state === "key_mismatch";
   return html`<p class=${`flash flash-${w.kind}`}>${w.text} <a href="/login">${
     again ? "Log in again" : "Log in"
   }</a>.</p>`;
@@ -213,13 +220,15 @@ function AuthCard(props: { auth: AuthView | null; authError: string | null; now:
     ${
     props.authError
       ? html`<p class="err-text">Cannot read the login state: ${props.authError}</p>`
-      : !a || (!a.authenticated && a.state !== "expired")
+      : !a || (!a.authenticated && a.state !== "expired" && a.state !== "key_mismatch")
       ? html`<p>Not logged in. <a href="/login">Log in to Garmin Connect</a> to sync.</p>`
       : html`
         <dl class="facts small">
           <dt>State</dt>
           <dd>${a.state === "expired"
             ? html`<${Badge} value="failed" label="expired" /> <a href="/login">Log in again</a>`
+            : a.state === "key_mismatch"
+            ? html`<${Badge} value="failed" label="key mismatch" /> <a href="/login">Log in again</a>`
             : html`<${Badge} value="success" label="logged in" />`}</dd>
           <dt>Account</dt>
           <dd>${a.display_name ?? "—"}</dd>
@@ -250,10 +259,10 @@ function RecentLogs(props: { logs: LogView[] }) {
   </section>`;
 }
 
-/** The sync log as a table (also used by the logs page). */
+/** The sync log as a table (also used by the logs page); on a phone each row is a card (app.css). */
 export function LogTable(props: { logs: LogView[] }) {
   return html`
-    <table>
+    <table class="logs">
       <thead>
         <tr>
           <th scope="col">Started (UTC)</th>
@@ -269,20 +278,20 @@ export function LogTable(props: { logs: LogView[] }) {
       <tbody>${props.logs.map((l) =>
         html`
           <tr>
-            <td class="nowrap">
+            <td class="nowrap c-time">
               <${Time} iso=${l.timestamp} text=${fmtUtc(l.timestamp, true).replace(" UTC", "")} />
             </td>
-            <td>
+            <td class="c-status">
               <${Badge} value=${l.status} />
             </td>
-            <td>${l.operation}</td>
+            <td class="c-op">${l.operation}</td>
             <td class="msg">${l.message ?? ""}</td>
-            <td class="num nowrap">${l.finished_at
+            <td class="num nowrap c-n" data-label="took">${l.finished_at
               ? fmtDuration((Date.parse(l.finished_at) - Date.parse(l.timestamp)) / 1000)
               : ""}</td>
-            <td class="num">${fmtInt(l.activities_processed)}</td>
-            <td class="num">${fmtInt(l.activities_downloaded)}</td>
-            <td class="num">${fmtInt(l.items_processed)}</td>
+            <td class="num c-n" data-label="activities">${fmtInt(l.activities_processed)}</td>
+            <td class="num c-n" data-label="downloaded">${fmtInt(l.activities_downloaded)}</td>
+            <td class="num c-n" data-label="items">${fmtInt(l.items_processed)}</td>
           </tr>
         `
       )}</tbody>

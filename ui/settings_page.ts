@@ -1,7 +1,8 @@
 /**
  * Settings `/settings`: the sync schedule (cron with a plain-words reading and the next five run times, an
- * on/off switch) and the read-only configuration that matters day to day. Without the daemon there is no
- * live scheduler, so the schedule is shown read-only with a note.
+ * on/off switch), the request delay (a live setting, saved by its own form) and the read-only configuration
+ * that matters day to day. Without the daemon there is no live scheduler, so the schedule is shown read-only
+ * with a note.
  */
 import { html } from "htm/preact";
 import { type Flash, Layout, Time } from "./layout.ts";
@@ -21,6 +22,12 @@ export interface SettingsProps {
   /** Next run times of `cron` (ISO), or an error saying why it is not valid. */
   preview: { runs: string[]; error: string | null };
   timeZone: string;
+  /** When the last sync of any kind that lists activities finished (dashboard, API, CLI or schedule). */
+  lastSync: string | null;
+  /** The request delay in force now (ms). */
+  requestDelayMs: number;
+  /** Largest request delay accepted (ms). */
+  requestDelayMax: number;
   config: {
     requestDelayMs: number;
     dataDir: string;
@@ -89,21 +96,28 @@ export function SettingsPage(p: SettingsProps) {
                   <dd><code>${s.cron_schedule}</code> · ${s.enabled ? "on" : "off"}</dd>
                   <dt>Next run</dt>
                   <dd>${s.enabled && s.next_run ? fmtUtc(s.next_run) : "—"}</dd>
-                  <dt>Last run</dt>
+                  <dt>Last scheduled run</dt>
                   <dd>${s.last_run ? fmtUtc(s.last_run) : "never"}</dd>
+                  <dt>Last sync (any kind)</dt>
+                  <dd>${p.lastSync ? fmtUtc(p.lastSync) : "never"}</dd>
                 </dl>
               `
-              : null}
+              : html`
+                <dl class="facts small">
+                  <dt>Last sync (any kind)</dt>
+                  <dd>${p.lastSync ? fmtUtc(p.lastSync) : "never"}</dd>
+                </dl>
+              `}
           </section>
+        <${DelayCard} value=${p.requestDelayMs} max=${p.requestDelayMax} envDefault=${p.config.requestDelayMs} />
         <section class="card" aria-labelledby="cfg-h">
           <h2 id="cfg-h">Configuration</h2>
           <p class="muted small">Set in the environment (or a <code>.env</code> file); restart GarminSync to change.</p>
           <dl class="facts">
-            <dt>Request delay</dt>
+            <dt>Default request delay</dt>
             <dd>${p.config.requestDelayMs.toLocaleString(
               "en-US",
-            )} ms between requests to Garmin <span class="muted small">(<code
-              >GARMINSYNC_REQUEST_DELAY_MS</code>)</span></dd>
+            )} ms <span class="muted small">(<code>GARMINSYNC_REQUEST_DELAY_MS</code>, used until one is saved here)</span></dd>
             <dt>Data folder</dt>
             <dd><code>${p.config
               .dataDir}</code> <span class="muted small">(<code>GARMINSYNC_DATA_DIR</code>)</span></dd>
@@ -125,5 +139,29 @@ export function SettingsPage(p: SettingsProps) {
         </section>
       </div>
       <//>
+  `;
+}
+
+function DelayCard(props: { value: number; max: number; envDefault: number }) {
+  return html`
+    <section class="card" aria-labelledby="delay-h">
+      <h2 id="delay-h">Requests to Garmin</h2>
+      <form method="post" action="/settings/request-delay">
+        <div class="field">
+          <label for="s-delay">Request delay (ms)</label>
+          <input id="s-delay" type="number" name="request_delay_ms" value=${props.value} min="0" max=${props
+            .max} step="1"
+            required inputmode="numeric" aria-describedby="s-delay-help" />
+        </div>
+        <p id="s-delay-help"
+          class="muted small">The least time between two requests to Garmin Connect, from 0 to ${props.max
+            .toLocaleString(
+              "en-US",
+            )} ms. Longer is gentler on Garmin and less likely to be rate limited; syncs take longer.
+          Applies at once, without a restart. Default ${props.envDefault.toLocaleString("en-US")} ms (<code
+          >GARMINSYNC_REQUEST_DELAY_MS</code>).</p>
+        <p class="actions"><button type="submit">Save delay</button></p>
+      </form>
+    </section>
   `;
 }

@@ -33,6 +33,9 @@ nav.main ul { list-style: none; margin: 0; padding: 0; display: flex; flex-wrap:
 nav.main a { display: block; color: #dfe7f0; text-decoration: none; padding: .35rem .6rem; border-radius: 6px; }
 nav.main a:hover { background: #263445; color: #fff; }
 nav.main a[aria-current="page"] { background: #fff; color: #16202c; font-weight: 600; }
+.signout { margin-left: auto; }
+header.top .signout button { background: transparent; border-color: #8fa3b8; color: #fff; }
+header.top .signout button:hover { background: #263445; border-color: #dfe7f0; }
 
 main { max-width: 1180px; margin: 0 auto; padding: 1rem; }
 h1 { font-size: 1.45rem; margin: .25rem 0 1rem; }
@@ -43,6 +46,8 @@ p { margin: .4rem 0; }
 .small { font-size: .875rem; }
 code, kbd { white-space: nowrap; font: .9em ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: var(--none-bg); padding: .05em .3em;
   border-radius: 4px; }
+
+code.break { white-space: normal; overflow-wrap: anywhere; }
 
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 1rem; margin: 0 0 1rem; }
 .grid { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fit, minmax(min(100%, 340px), 1fr)); }
@@ -97,7 +102,8 @@ form > .field + .field, form > .field + p, form > p + .field { margin-top: .7rem
 .check { display: flex; gap: .5rem; align-items: flex-start; }
 .check input { margin-top: .25rem; }
 input, select, textarea, button { font: inherit; color: inherit; }
-input[type="text"], input[type="email"], input[type="password"], input[type="date"], input[type="number"], select, textarea {
+input[type="text"], input[type="email"], input[type="password"], input[type="date"], input[type="number"],
+  input[type="url"], select, textarea {
   border: 1px solid #8a96a3; border-radius: 6px; padding: .4rem .55rem; background: #fff; min-height: 2.3rem; max-width: 100%; }
 textarea { width: 100%; min-height: 8rem; font: .85rem ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 .btn, button { display: inline-flex; align-items: center; justify-content: center; gap: .35rem; border: 1px solid var(--accent);
@@ -226,6 +232,18 @@ footer.bottom { max-width: 1180px; margin: 1rem auto 2rem; padding: .75rem 1rem;
   table.acts td.c-file { flex-basis: 100%; }
   table.acts td.c-file:empty { display: none; }
   table.acts td.empty { flex-basis: 100%; }
+  /* Log rows become cards too: time, status and operation on one line, the message below, the counts labelled. */
+  table.logs, table.logs tbody { display: block; }
+  table.logs thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+  table.logs tbody tr { display: flex; flex-wrap: wrap; align-items: center; gap: .15rem .7rem; padding: .6rem .75rem;
+    border-bottom: 1px solid var(--line); }
+  table.logs tbody tr:last-child { border-bottom: 0; }
+  table.logs td { padding: 0; border: 0; text-align: left; }
+  table.logs td.c-time { font-weight: 600; }
+  table.logs td.msg { flex-basis: 100%; min-width: 0; }
+  table.logs td.c-n { font-size: .85rem; color: var(--muted); }
+  table.logs td.c-n::before { content: attr(data-label) " "; }
+  table.logs td:empty { display: none; }
   .stat.wide { grid-column: span 2; }
 }
 `;
