@@ -192,7 +192,8 @@ function fatal(e: unknown): boolean {
 }
 
 /**
- * Fetches and stores the health days of the range (see `healthRange`), one progress step per day. A day that fails
+ * Fetches and stores the health days of the range (see `healthRange`), one progress step per day (moved by each of
+ * its requests). A day that fails
  * keeps what was stored for it and is reported; errors every further call would hit too stop the run.
  */
 export async function syncHealth(
@@ -216,12 +217,20 @@ export async function syncHealth(
   reporter.setTotal(days.length);
   reporter.detail(`health ${from} .. ${to}: weight`);
 
+  // Progress moves with every request: the weight call(s) and the first day's two requests share the first step,
+  // each later day's summary is half a step and its sleep finishes it.
+  const chunks: [string, string][] = [];
+  for (let a = from; a <= to; a = addDays(a, WEIGHT_CHUNK_DAYS)) {
+    chunks.push([a, addDays(a, WEIGHT_CHUNK_DAYS - 1) < to ? addDays(a, WEIGHT_CHUNK_DAYS - 1) : to]);
+  }
+  const firstDayRequests = chunks.length + 2;
+
   // Weight: one call for the range (chunked only past a year). If it fails, stored weights are kept.
   let weights: Map<string, Json[]> | null = new Map();
   try {
-    for (let a = from; a <= to; a = addDays(a, WEIGHT_CHUNK_DAYS)) {
-      const b = addDays(a, WEIGHT_CHUNK_DAYS - 1) < to ? addDays(a, WEIGHT_CHUNK_DAYS - 1) : to;
+    for (const [i, [a, b]] of chunks.entries()) {
       for (const [day, list] of weightsByDay(await ctx.api.weightRange(a, b, signal))) weights.set(day, list);
+      reporter.partial?.((i + 1) / firstDayRequests);
     }
   } catch (e) {
     if (signal.aborted) return result;
@@ -233,10 +242,11 @@ export async function syncHealth(
   }
 
   let unavailableInARow = 0;
-  for (const date of days) {
+  for (const [i, date] of days.entries()) {
     if (signal.aborted) break;
     try {
       const summary = await ctx.api.dailySummary(date, signal);
+      reporter.partial?.(i === 0 ? (firstDayRequests - 1) / firstDayRequests : 0.5, `health ${date}: sleep`);
       const sleep = await ctx.api.sleep(date, signal);
       const s = summaryColumns(summary);
       const z = sleepColumns(sleep);

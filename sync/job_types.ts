@@ -26,6 +26,11 @@ export interface ProgressReporter {
   advance(n?: number, details?: string): void;
   /** Updates the human text only. */
   detail(details: string): void;
+  /**
+   * Optional finer steps, so progress moves with every request: `fraction` (0..1) of the way through the next item
+   * (e.g. one of a day's requests), or, before any total is set, through the listing that finds the items.
+   */
+  partial?(fraction: number, details?: string): void;
   /** Aborted when the process shuts down: stop at the next safe point. */
   readonly signal: AbortSignal;
 }

@@ -30,6 +30,18 @@ const FULL_WEIGHTS: Record<Phase, number> = { activities: 0.6, health: 0.25, wor
 // Progress stays below 1.0 until the whole job has completed.
 const RUNNING_CAP = 0.999;
 
+// Share of a phase that its listing (the requests before a runner knows its total) can fill through `partial`.
+const LISTING_SHARE = 0.1;
+
+/**
+ * How far through a listing of unknown length `pages` fetched pages are: p / (p + 50) of the listing share (half of
+ * it at 50 pages, i.e. 5,000 activities). Every page moves progress, by less as the pages go on but still visibly at
+ * six decimals up to a thousand pages (100,000 activities) even inside a full sync's activities share.
+ */
+export function listingFraction(pages: number): number {
+  return pages <= 0 ? 0 : pages / (pages + 50);
+}
+
 function idleJob(): SyncJob {
   return {
     status: "idle",
@@ -75,9 +87,10 @@ export function createJobManager(o: {
   );
 
   function snapshot(): SyncJob {
-    // Four decimals are plenty for a progress bar and keep float noise (0.20199999999999999) out of the JSON;
-    // flooring keeps it monotonic and below 1.0 until completion.
-    return { ...job, progress: Math.floor(job.progress * 10_000) / 10_000 };
+    // Six decimals keep float noise (0.20199999999999999) out of the JSON while every request's step still shows
+    // (a listing page late in a long first sync moves a full sync by ~1e-6); flooring keeps it monotonic and
+    // below 1.0 until completion.
+    return { ...job, progress: Math.floor(job.progress * 1_000_000) / 1_000_000 };
   }
 
   function start(kind: JobKind, options: { since?: string; trigger?: string } = {}): SyncJob {
@@ -168,6 +181,12 @@ export function createJobManager(o: {
             if (!isCurrent()) return;
             job.details = kind === "full" ? `${phase}: ${details}` : details;
           },
+          partial(fraction, details) {
+            if (!isCurrent()) return;
+            tracker.partial(fraction);
+            if (details !== undefined) job.details = kind === "full" ? `${phase}: ${details}` : details;
+            publish(tracker);
+          },
         };
         const summary = await o.runners[phase](reporter, options);
         if (signal.aborted) throw new SyncInterrupted();
@@ -250,17 +269,25 @@ export function createJobManager(o: {
 /**
  * Progress inside one phase's share [start, end] of the range. Totals may grow as a runner discovers work: each
  * new total re-spreads the share still left over the items still left, so progress never jumps back or stalls.
+ * Before the first total (a listing of unknown length), `partial` fills up to LISTING_SHARE of the phase; after it,
+ * `partial` moves within the next item's share.
  */
 function createTracker(start: number, end: number) {
   let base = start;
   let baseDone = 0;
   let done = 0;
   let total = 0;
+  let fraction = 0;
+  let listing = true;
   let progress = start;
   function recompute() {
-    const remaining = total - baseDone;
-    if (remaining <= 0) return;
-    const p = base + (end - base) * Math.min(1, (done - baseDone) / remaining);
+    let p: number;
+    if (listing) p = start + (end - start) * LISTING_SHARE * fraction;
+    else {
+      const remaining = total - baseDone;
+      if (remaining <= 0) return;
+      p = base + (end - base) * Math.min(1, (done - baseDone + fraction) / remaining);
+    }
     if (p > progress) progress = p;
   }
   return {
@@ -275,18 +302,34 @@ function createTracker(start: number, end: number) {
     },
     setTotal(t: number) {
       const next = Math.max(Math.floor(t), done);
-      if (next === total) return;
+      const wasListing = listing;
+      listing = false;
+      // What a partial step reached is kept in `progress`, which the new base starts from.
+      fraction = 0;
+      if (next === total && !wasListing) return;
       total = next;
       base = progress;
       baseDone = done;
       recompute();
     },
     advance(n: number) {
+      if (listing) {
+        listing = false;
+        base = progress;
+      }
+      fraction = 0;
       done += Math.max(0, n);
       if (done > total) {
         // More work than announced: treat the total as growing with it.
         total = done;
       }
+      recompute();
+    },
+    partial(f: number) {
+      // Short of a whole item: only `advance` finishes one, so an item's share is never used up early.
+      const next = Math.min(0.99, Math.max(0, Number.isFinite(f) ? f : 0));
+      if (next <= fraction) return;
+      fraction = next;
       recompute();
     },
   };

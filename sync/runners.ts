@@ -7,7 +7,7 @@ import type { Config } from "../lib/config.ts";
 import type { Logger } from "../lib/log.ts";
 import { SyncInterrupted } from "../lib/errors.ts";
 import type { GarminApi, GarminAuth } from "./garmin/types.ts";
-import type { Runner, RunSummary } from "./jobs.ts";
+import { listingFraction, type Runner, type RunSummary } from "./jobs.ts";
 import { downloadMissing, refreshActivityList } from "./activities.ts";
 import { syncHealth } from "./health.ts";
 import { syncWorkouts } from "./workouts.ts";
@@ -44,7 +44,8 @@ export function createSyncRunners(o: {
     const listed = await refreshActivityList(
       ctx,
       reporter.signal,
-      (p) => reporter.detail(`listing activities: ${p.fetched} listed, ${p.new} new`),
+      // Each page is one request: it moves progress within the listing's share (its length is not known up front).
+      (p) => reporter.partial?.(listingFraction(p.pages), `listing activities: ${p.fetched} listed, ${p.new} new`),
     );
     const r = await downloadMissing(ctx, reporter);
     if (reporter.signal.aborted) throw new SyncInterrupted();

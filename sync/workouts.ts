@@ -6,6 +6,7 @@ import type { Db } from "../db/client.ts";
 import type { Logger } from "../lib/log.ts";
 import type { GarminApi, GarminWorkoutSummary } from "./garmin/types.ts";
 import type { ProgressReporter } from "./job_types.ts";
+import { listingFraction } from "./jobs.ts";
 import { upsertWorkouts, type WorkoutInput, workoutVersions } from "../db/workouts.ts";
 import {
   GarminBadResponse,
@@ -76,7 +77,10 @@ function fatal(e: unknown): boolean {
   return e instanceof NotAuthenticated || e instanceof GarminRateLimited || e instanceof StorageError;
 }
 
-/** Lists every workout and fetches the details that are new or changed; one progress step per detail fetched. */
+/**
+ * Lists every workout and fetches the details that are new or changed; every list page moves progress within the
+ * listing's share, then one step per detail fetched.
+ */
 export async function syncWorkouts(ctx: WorkoutSyncContext, reporter: ProgressReporter): Promise<WorkoutSyncResult> {
   const clock = ctx.clock ?? (() => new Date());
   const signal = reporter.signal;
@@ -93,7 +97,7 @@ export async function syncWorkouts(ctx: WorkoutSyncContext, reporter: ProgressRe
       seen.add(w.workoutId);
       listed.push(w);
     }
-    reporter.detail(`listing workouts: ${listed.length} so far`);
+    reporter.partial?.(listingFraction(pages), `listing workouts: ${listed.length} so far`);
     if (page.length < WORKOUT_PAGE_SIZE) break;
   }
 

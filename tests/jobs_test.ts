@@ -3,12 +3,13 @@ import { type Db, migrate, openDb } from "../db/client.ts";
 import { listLogs, startLog } from "../db/logs.ts";
 import { createLogger } from "../lib/log.ts";
 import { GarminUnavailable, SyncAlreadyRunning, SyncInterrupted } from "../lib/errors.ts";
-import { createJobManager, type Runner } from "../sync/jobs.ts";
+import { createJobManager, listingFraction, type Runner } from "../sync/jobs.ts";
 import type { JobManager, SyncJob } from "../sync/job_types.ts";
 import { createSyncRunners } from "../sync/runners.ts";
 import { ensureSession } from "../sync/garmin/garmin.ts";
 import { activityStats } from "../db/activities.ts";
 import { syncEnv } from "./fixtures/sync/env.ts";
+import { openTestStack } from "./fixtures/stack.ts";
 
 const log = createLogger({ sink: () => {}, level: "error" });
 
@@ -381,3 +382,118 @@ async function waitUntil(fn: () => boolean, timeoutMs = 5000) {
     await sleep(2);
   }
 }
+
+Deno.test("[jobs] listing steps fill at most the listing share, partial steps never finish an item, never backwards", async () => {
+  await withDb(async (db) => {
+    const seen: number[] = [];
+    const box: { jobs?: JobManager } = {};
+    const activities: Runner = async (reporter) => {
+      await sleep(0);
+      const at = () => seen.push(box.jobs!.status().progress);
+      for (let p = 1; p <= 1000; p++) reporter.partial?.(listingFraction(p)), at();
+      reporter.setTotal(4);
+      at();
+      for (let i = 0; i < 4; i++) {
+        reporter.partial?.(0.5), at();
+        reporter.partial?.(0.25), at(); // lower than before: ignored
+        reporter.partial?.(5), at(); // clamped short of the whole item
+        reporter.advance(1), at();
+      }
+      return { status: "success", message: "ok" };
+    };
+    const jobs = box.jobs = createJobManager({ db, log, runners: runners({ activities }) });
+    jobs.start("full");
+    await jobs.idle();
+    for (let i = 1; i < seen.length; i++) assert(seen[i] >= seen[i - 1], `went back at ${i}`);
+    // Full sync: activities own 0.6, their listing 10 % of that.
+    const listing = seen.slice(0, 1000);
+    assert(listing[999] < 0.06 && listing[999] > 0.05, `listing ends inside its share: ${listing[999]}`);
+    // Every page moved the six-decimal progress, even the 1000th (100,000 activities).
+    for (let i = 1; i < 1000; i++) assert(listing[i] > listing[i - 1], `page ${i + 1} did not move progress`);
+    const items = seen.slice(1001);
+    const afterFirstItem = items[3];
+    assert(items[2] < afterFirstItem, "a partial step stops short of the item");
+    assert(Math.abs(items.at(-1)! - 0.6) < 1e-6, "the phase ends at its share");
+    assertEquals(jobs.status().progress, 1);
+    await jobs.shutdown();
+  });
+});
+
+Deno.test("[jobs] a real full sync at a 400 ms request delay moves progress with every request (no stall)", async () => {
+  await using env = await syncEnv({ activities: 150, workouts: 4, fitRecords: 5 });
+  // Prepare at delay 0: everything stored. Then leave one request's worth of work of each kind for the slow run.
+  const fast = createJobManager({
+    db: env.db,
+    log: env.log,
+    runners: createSyncRunners({
+      db: env.db,
+      config: env.config,
+      log: env.log,
+      garmin: env.garmin,
+      ensureSession: () => ensureSession(env.garmin, env.config),
+    }),
+  });
+  fast.start("full");
+  await fast.idle();
+  assertEquals(fast.status().status, "completed");
+  await fast.shutdown();
+  // The listing pages to the end again (2 pages), two downloads, the 4 overlap days of health, one changed workout.
+  await env.db.execute("DELETE FROM settings WHERE key = 'activities_list_complete_at'");
+  await env.db.execute(
+    "UPDATE activities SET state = 'missing' WHERE activity_id IN " +
+      "(SELECT activity_id FROM activities WHERE state = 'downloaded' LIMIT 2)",
+  );
+  env.sim.touchWorkout(env.sim.workoutIds()[0]);
+
+  const delayMs = 400;
+  const slow = await openTestStack({
+    dir: env.dir,
+    garminUrl: env.sim.url,
+    env: { GARMINSYNC_REQUEST_DELAY_MS: String(delayMs) },
+  });
+  const { db, config, garmin } = slow.deps;
+  try {
+    const jobs = createJobManager({
+      db,
+      log: slow.log,
+      runners: createSyncRunners({
+        db,
+        config,
+        log: slow.log,
+        garmin,
+        ensureSession: () => ensureSession(garmin, config),
+      }),
+    });
+    env.sim.resetCalls();
+    const t0 = performance.now();
+    jobs.start("full");
+    let last = { t: t0, p: 0 };
+    let maxGap = 0;
+    const moves: number[] = [];
+    while (true) {
+      await sleep(50);
+      const s = jobs.status();
+      const t = performance.now();
+      if (s.progress !== last.p) {
+        maxGap = Math.max(maxGap, t - last.t);
+        moves.push(s.progress);
+        last = { t, p: s.progress };
+      }
+      if (s.status !== "in_progress") break;
+    }
+    await jobs.shutdown();
+    assertEquals(jobs.status().status, "completed", jobs.status().error_message ?? "");
+    const requests = env.sim.calls().length;
+    assert(requests >= 12, `expected the slow run to make its requests, saw ${requests}`);
+    // The pacer starts two requests at least `delayMs` apart, and every request now moves progress, so between two
+    // observed moves lies at most one paced request plus its handling and the database writes, seen through a
+    // 50 ms poll: `delayMs` + 300 ms covers that. Before, two requests or more lay between moves (the list pages,
+    // a health day's summary and sleep): at least 2 × `delayMs`, which fails this bound.
+    const bound = delayMs + 300;
+    assert(maxGap <= bound, `progress stood still for ${Math.round(maxGap)} ms (bound ${bound} ms): ${moves}`);
+    assert(maxGap < 2000, "the issue's 2 s");
+    assert(moves.length >= requests - 2, `${moves.length} moves for ${requests} requests`);
+  } finally {
+    db.close();
+  }
+});
