@@ -1,12 +1,12 @@
 /**
  * `createApp(deps)`: the Hono app of the daemon. Middleware order: security headers, the Host check (DNS
- * rebinding, without a token), the 64 KiB body limit, the cross-site check, the API token; then one module per
- * resource, the auth routes, and the dashboard last (so no page can shadow an API path).
+ * rebinding, without a token), the 64 KiB body limit (and JSON-only API bodies), the cross-site check, the API
+ * token; then one module per resource, the auth routes, and the dashboard last (so no page can shadow an API path).
  */
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { AppDeps } from "../lib/deps.ts";
-import { errorResponse, installErrorHandlers } from "./errors.ts";
+import { errorResponse, installErrorHandlers, isApiPath } from "./errors.ts";
+import { bodyGuard } from "./validation.ts";
 import {
   crossSiteGuard,
   requireApiToken,
@@ -64,9 +64,10 @@ export function createApp(deps: AppDeps): Hono {
   app.use("*", requireKnownHost(deps.config));
   app.use(
     "*",
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: (c) => errorResponse(c, 413, "the request body is larger than 64 KiB: send less"),
+    bodyGuard({
+      maxBytes: MAX_BODY_BYTES,
+      onTooLarge: (c) => errorResponse(c, 413, "the request body is larger than 64 KiB: send less"),
+      isApiPath,
     }),
   );
   app.use("*", crossSiteGuard());

@@ -5,7 +5,7 @@
 import { Hono } from "hono";
 import type { AppDeps, Scheduler } from "../lib/deps.ts";
 import { storedSchedule } from "../daemon/scheduler.ts";
-import { jsonBody, requireJsonBody } from "./validation.ts";
+import { jsonBody } from "./validation.ts";
 import { errorSchema, scheduleAnswerSchema, scheduleBody } from "./schemas.ts";
 import type { ApiOperation } from "./openapi.ts";
 
@@ -24,7 +24,7 @@ export function scheduleRoutes(deps: AppDeps): Hono {
   }
 
   app.get("/api/schedule", async (c) => c.json(await answer(scheduler())));
-  app.post("/api/schedule", requireJsonBody, jsonBody(scheduleBody), async (c) => {
+  app.post("/api/schedule", jsonBody(scheduleBody), async (c) => {
     const body = c.req.valid("json");
     const s = scheduler();
     const current = await s.info();
@@ -52,7 +52,6 @@ export const scheduleDocs: ApiOperation[] = [
     body: scheduleBody,
     responses: {
       200: { description: "saved (and applied when this is the daemon)", schema: scheduleAnswerSchema },
-      415: { description: "the body is not JSON", schema: errorSchema },
       422: { description: "invalid body or cron expression (croner's reason); nothing was saved", schema: errorSchema },
     },
   },

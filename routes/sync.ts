@@ -4,7 +4,7 @@
 import { Hono } from "hono";
 import type { AppDeps } from "../lib/deps.ts";
 import type { JobKind } from "../sync/job_types.ts";
-import { jsonBody, requireJsonBody } from "./validation.ts";
+import { jsonBody } from "./validation.ts";
 import { conflictSchema, errorSchema, syncJobSchema, syncStartBody } from "./schemas.ts";
 import type { ApiOperation } from "./openapi.ts";
 
@@ -19,7 +19,7 @@ const START_PATHS: [string, JobKind][] = [
 export function syncRoutes(deps: AppDeps): Hono {
   const app = new Hono();
   for (const [path, kind] of START_PATHS) {
-    app.post(path, requireJsonBody, jsonBody(syncStartBody), (c) => {
+    app.post(path, jsonBody(syncStartBody), (c) => {
       const { since } = c.req.valid("json");
       // start() is synchronous check-and-set: of simultaneous requests exactly one wins, the rest throw
       // SyncAlreadyRunning, which the error handler answers as 409 {error, job}.
@@ -48,7 +48,6 @@ export const syncDocs: ApiOperation[] = [
     responses: {
       202: { description: "started; poll GET /garmin/sync/status", schema: syncJobSchema },
       409: { description: "a sync is already running (only one at a time)", schema: conflictSchema },
-      415: { description: "the body is not JSON", schema: errorSchema },
       422: { description: "invalid body", schema: errorSchema },
     },
   })),

@@ -11,15 +11,52 @@ Deno.test("[api] a body that is not valid JSON answers 400 JSON", async () => {
   assertMatch(String(body.error), /not valid JSON/);
 });
 
-Deno.test("[api] a body that is not JSON at all answers 415 naming the content type", async () => {
+Deno.test("[api] a body that is not JSON at all answers 400 naming the content type; nothing changes", async () => {
   await using f = await apiFixture();
-  const res = await f.app.request("/api/schedule", {
-    method: "POST",
-    headers: { "Content-Type": "application/x-www-form-urlencoded" },
-    body: "enabled=true",
-  });
-  const body = await expectJson(res, 415);
-  assertStringIncludes(String(body.error), "application/json");
+  for (const path of ["/api/schedule", "/garmin/activities", "/garmin/auth/login"]) {
+    const res = await f.app.request(path, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: "enabled=false&email=a%40b.c",
+    });
+    const body = await expectJson(res, 400);
+    assertStringIncludes(String(body.error), 'send it with "Content-Type: application/json"', path);
+    assertStringIncludes(String(body.error), "application/x-www-form-urlencoded", path);
+  }
+  assertEquals(f.deps.jobs.status().status, "idle");
+  assertEquals((await expectJson(await f.app.request("/api/schedule"), 200)).enabled, true);
+});
+
+Deno.test("[api] an empty JSON body is {}: a sync starts, the schedule says what to send", async () => {
+  await using f = await apiFixture();
+  const empty = { method: "POST", headers: { "Content-Type": "application/json" }, body: "" };
+  const started = await expectJson(await f.app.request("/garmin/workouts", empty), 202);
+  assertEquals(started.job_type, "workouts");
+  await f.deps.jobs.idle();
+  const schedule = await expectJson(await f.app.request("/api/schedule", empty), 422);
+  assertStringIncludes(String(schedule.error), "send enabled, cron_schedule");
+  // Through a real server: Content-Length 0, and a JSON body streamed without a length still parses.
+  const ac = new AbortController();
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, signal: ac.signal, onListen: () => {} }, f.app.fetch);
+  try {
+    const base = `http://127.0.0.1:${server.addr.port}`;
+    const res = await fetch(`${base}/api/sync/trigger`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+    });
+    assertEquals((await expectJson(res, 202)).job_type, "full");
+    await f.deps.jobs.idle();
+    const stream = ReadableStream.from([new TextEncoder().encode('{"enabled": '), new TextEncoder().encode("false}")]);
+    const chunked = await fetch(`${base}/api/schedule`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: stream,
+    });
+    assertEquals((await expectJson(chunked, 200)).enabled, false);
+  } finally {
+    ac.abort();
+    await server.finished;
+  }
 });
 
 Deno.test("[api] a wrong type in a body answers 422 naming the field", async () => {

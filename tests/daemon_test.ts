@@ -122,12 +122,25 @@ Deno.test("[daemon] start, status 0 with port/schedule/next run, stop, status 3,
       assertStringIncludes(st.out, "schedule: 15 3 * * * (enabled)");
       assertMatch(st.out, /next run: \d{4}-\d{2}-\d{2}T03:15:00/);
 
+      // Bodies without a Content-Length (a DELETE from fetch, a streamed POST) are read without rebuilding the
+      // Request, so Deno.serve never prints its "request.signal aborts on successful responses" warning.
+      const base = `http://127.0.0.1:${info.port}`;
+      const del = await fetch(`${base}/api/logs`, { method: "DELETE" });
+      assertEquals(del.status, 200, await del.text());
+      const streamed = await fetch(`${base}/api/schedule`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: ReadableStream.from([new TextEncoder().encode('{"enabled": true}')]),
+      });
+      assertEquals(streamed.status, 200, await streamed.text());
+
       const stop = await runMain(["daemon", "--stop"], env);
       assertEquals(stop.code, 0, stop.out);
       assertStringIncludes(stop.out, "stopped");
       const s = await d.status;
       assertEquals(s.code, 0, d.output());
       assertStringIncludes(d.output(), "GarminSync daemon stopped");
+      assert(!d.output().includes("request.signal"), `Deno's legacy-abort warning in the log:\n${d.output()}`);
       assertEquals(await readPidFile(pidFilePath(dir)), null);
 
       const after = await runMain(["daemon", "--status"], env);
