@@ -3,12 +3,37 @@
  * the same objects, so the description cannot drift from what the server accepts.
  */
 import { z } from "zod";
+import { localDate } from "../sync/health.ts";
 
-/** A calendar date, YYYY-MM-DD, that really exists (2024-02-30 is rejected). */
-export const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date like 2024-05-31").refine((v) => {
+const DATE_SHAPE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** True for a YYYY-MM-DD that exists; false for any other text. */
+function realDate(v: string): boolean {
+  if (!DATE_SHAPE.test(v)) return false;
   const d = new Date(`${v}T00:00:00Z`);
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === v;
-}, "is not a real calendar date");
+}
+
+/** A calendar date, YYYY-MM-DD, that really exists (2024-02-30 is rejected). */
+export const isoDate = z.string().regex(DATE_SHAPE, "must be a date like 2024-05-31").refine(
+  // One issue per bad value: text of the wrong shape was already named by the regex.
+  (v) => !DATE_SHAPE.test(v) || realDate(v),
+  "is not a real calendar date",
+);
+
+/** Earliest `since` a sync takes (older dates are typing mistakes, and a backfill from them would take days). */
+export const MIN_SINCE = "2000-01-01";
+
+/**
+ * The first day of a health backfill: a real date from 2000-01-01 up to today (the local date, as the health sync
+ * counts days).
+ */
+export const sinceDate = isoDate.superRefine((v, ctx) => {
+  if (!realDate(v)) return;
+  const today = localDate(new Date());
+  if (v < MIN_SINCE) ctx.addIssue({ code: "custom", message: `must be ${MIN_SINCE} or later` });
+  else if (v > today) ctx.addIssue({ code: "custom", message: `must not be in the future (today is ${today})` });
+});
 
 /** A positive whole number given as text (query string or path). */
 function positiveInt(name: string, max = Number.MAX_SAFE_INTEGER) {
@@ -34,9 +59,18 @@ export const activityIdParam = z.object({ id: positiveInt("id").describe("Garmin
 
 // ---- requests -------------------------------------------------------------------------------------------------
 
-/** Body of the sync-start routes (optional). */
+/** Body of the sync-start routes that include health (health, full); optional. */
 export const syncStartBody = z.strictObject({
-  since: isoDate.optional().describe("first day to fetch (health backfill); default: 30 days ago on the first run"),
+  since: sinceDate.optional().describe(
+    `first day to fetch (health backfill), ${MIN_SINCE} to today; default: 30 days ago on the first run`,
+  ),
+});
+
+/** Body of the activities and workouts starts (optional): they take no `since`, and say so instead of ignoring it. */
+export const plainSyncBody = z.strictObject({
+  since: z.never({
+    error: "only health syncs take since: use POST /garmin/health or /api/sync/trigger, or leave it out",
+  }).optional().describe("not accepted here (only health syncs take since)"),
 });
 
 /** Body of POST /api/schedule: either field may be left out to keep its current value. */

@@ -3,6 +3,7 @@
  */
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
 import { apiFixture, expectJson, jsonInit, seedActivities } from "./fixtures/api/deps.ts";
+import { localDate } from "../sync/health.ts";
 
 Deno.test("[api] a body that is not valid JSON answers 400 JSON", async () => {
   await using f = await apiFixture();
@@ -86,11 +87,37 @@ Deno.test("[api] unknown fields in a sync start body answer 422 and start nothin
   assertEquals(f.deps.jobs.status().status, "idle");
 });
 
-Deno.test("[api] a bad since date answers 422 naming it", async () => {
+Deno.test("[api] since must be a real date from 2000-01-01 to today, else 422 naming it", async () => {
   await using f = await apiFixture();
-  const res = await f.app.request("/garmin/health", jsonInit("POST", { since: "2024-02-30" }));
-  const body = await expectJson(res, 422);
-  assertMatch(String(body.error), /since: is not a real calendar date/);
+  const tomorrow = localDate(new Date(Date.now() + 36 * 3_600_000));
+  const cases: [string, RegExp][] = [
+    ["2024-02-30", /since: is not a real calendar date/],
+    ["yesterday", /since: must be a date like/],
+    ["1999-12-31", /since: must be 2000-01-01 or later/],
+    [tomorrow, /since: must not be in the future \(today is \d{4}-\d{2}-\d{2}\)/],
+  ];
+  for (const path of ["/garmin/health", "/api/sync/trigger"]) {
+    for (const [since, re] of cases) {
+      const body = await expectJson(await f.app.request(path, jsonInit("POST", { since })), 422);
+      assertMatch(String(body.error), re, `${path} ${since}`);
+      assertEquals((body.issues as { path: string }[]).map((i) => i.path), ["since"], `${path} ${since}`);
+    }
+  }
+  assertEquals(f.deps.jobs.status().status, "idle");
+  const ok = await expectJson(await f.app.request("/garmin/health", jsonInit("POST", { since: "2000-01-01" })), 202);
+  assertEquals(ok.job_type, "health");
+  await f.deps.jobs.idle();
+  const today = localDate(new Date());
+  await expectJson(await f.app.request("/api/sync/trigger", jsonInit("POST", { since: today })), 202);
+  await f.deps.jobs.idle();
+});
+
+Deno.test("[api] since on an activities or workouts start answers 422: only health syncs take it", async () => {
+  await using f = await apiFixture();
+  for (const path of ["/garmin/activities", "/garmin/workouts"]) {
+    const body = await expectJson(await f.app.request(path, jsonInit("POST", { since: "2024-01-01" })), 422);
+    assertStringIncludes(String(body.error), "since: only health syncs take since", path);
+  }
   assertEquals(f.deps.jobs.status().status, "idle");
 });
 
