@@ -13,7 +13,7 @@ import {
 import { GarminBadResponse, GarminNotFound, GarminRateLimited, GarminUnavailable } from "../lib/errors.ts";
 import { createLogger } from "../lib/log.ts";
 import { createPacer, createTransport, garminUrlFor, parseRetryAfter } from "../sync/garmin/http.ts";
-import { makeWorld, type World } from "./fixtures/auth/setup.ts";
+import { FAST_HTTP, makeWorld, type World } from "./fixtures/auth/setup.ts";
 
 async function loggedIn(options: Parameters<typeof makeWorld>[0] = {}): Promise<World> {
   const w = await makeWorld(options);
@@ -94,6 +94,51 @@ Deno.test("[garmin] a 5xx is retried with backoff and then succeeds; a 5xx that 
     assertEquals(w.sim.calls("/activitylist-service").length, 3); // maxAttempts in FAST_HTTP
   } finally {
     w.sim.clearFaults();
+    await w.close();
+  }
+});
+
+Deno.test("[garmin] an attempt with no answer within timeoutMs is cut off and retried, then GarminUnavailable", async () => {
+  const w = await loggedIn();
+  try {
+    const slow = await w.another({ http: { ...FAST_HTTP, timeoutMs: 60 } });
+    // One slow answer, then a quick one: the retry gets the data.
+    w.sim.fault({ match: "/activitylist-service", kind: "slow", delayMs: 250 });
+    const started = Date.now();
+    assertEquals((await slow.api.listActivities(0, 2)).length, 2);
+    assert(Date.now() - started < 250, "the slow attempt was cut off, not waited for");
+    assert(w.lines.some((l) => /no answer within 60 ms; retrying/.test(l)), "the timeout is logged");
+    w.sim.resetCalls();
+    // Slow every time: maxAttempts attempts, then GarminUnavailable naming the timeout.
+    w.sim.fault({ match: "/activitylist-service", kind: "slow", delayMs: 250, times: 3 });
+    const e = await rejects(slow.api.listActivities(0, 2), GarminUnavailable, "no answer within 60 ms");
+    assertStringIncludes(e.message, "after 3 attempts");
+    assertEquals(w.sim.calls("/activitylist-service").length, 3);
+    // Let the simulator finish its held answers before it closes.
+    await new Promise((r) => setTimeout(r, 300));
+  } finally {
+    w.sim.clearFaults();
+    await w.close();
+  }
+});
+
+Deno.test("[garmin] the request delay is read per request: a changed setting applies without a restart", async () => {
+  const w = await loggedIn();
+  try {
+    let delay = 0;
+    const live = await w.another({ requestDelayMs: () => delay });
+    const gaps = async () => {
+      w.sim.resetCalls();
+      for (let i = 0; i < 3; i++) await live.api.listActivities(i, 1);
+      const at = w.sim.calls("/activitylist-service").map((c) => c.at);
+      return at.slice(1).map((t, i) => t - at[i]);
+    };
+    for (const gap of await gaps()) assert(gap < 100, `no delay yet (${gap} ms)`);
+    delay = 150;
+    for (const gap of await gaps()) assertGreaterOrEqual(gap, 140);
+    delay = 0;
+    for (const gap of await gaps()) assert(gap < 100, `the delay is gone again (${gap} ms)`);
+  } finally {
     await w.close();
   }
 });

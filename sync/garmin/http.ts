@@ -61,8 +61,12 @@ export interface Pacer {
   pausedUntil(): number;
 }
 
-/** Creates a pacer: at least `delayMs` between two request starts, plus the shared 429 pause. */
-export function createPacer(delayMs: number): Pacer {
+/**
+ * Creates a pacer: at least `delayMs` between two request starts, plus the shared 429 pause. A function is read
+ * at every request, so a changed setting applies without a restart.
+ */
+export function createPacer(delayMs: number | (() => number)): Pacer {
+  const delay = typeof delayMs === "function" ? delayMs : () => delayMs;
   let lastStart = -Infinity;
   let paused = 0;
   // Turns are taken one after another so concurrent callers queue instead of bursting after a pause.
@@ -81,7 +85,7 @@ export function createPacer(delayMs: number): Pacer {
       const turn = tail.then(async () => {
         for (;;) {
           const now = Date.now();
-          const start = Math.max(now, lastStart + delayMs, paused);
+          const start = Math.max(now, lastStart + Math.max(0, delay() || 0), paused);
           if (start <= now) break;
           await sleep(start - now);
         }
@@ -107,8 +111,8 @@ export function createPacer(delayMs: number): Pacer {
 export interface TransportOptions {
   /** One origin replacing every Garmin host. */
   garminUrl?: string;
-  /** Least time between two requests (used when no `pacer` is given). */
-  requestDelayMs: number;
+  /** Least time between two requests (used when no `pacer` is given); a function is read per request. */
+  requestDelayMs: number | (() => number);
   log: Logger;
   /** Share one pacer across clients of the same process. */
   pacer?: Pacer;
