@@ -256,44 +256,94 @@ export async function passwordLogin(
   }
 }
 
-/** Sends the MFA code in the pending login's cookie session. InvalidMfaCode leaves the pending login usable. */
+/** How one verifyCode call ended. */
+type MfaAttempt =
+  | { kind: "ticket"; ticket: string; serviceUrl: string }
+  | { kind: "unavailable"; reason: string }
+  | { kind: "expired"; type: string }
+  | { kind: "wrong"; why: string };
+
+async function tryMfaCode(
+  transport: Transport,
+  pending: PendingLogin,
+  flow: SsoFlow,
+  code: string,
+): Promise<MfaAttempt> {
+  // The login's own flow keeps its clientId/service; the other endpoint gets its own (as python-garminconnect does).
+  const { clientId, serviceUrl } = flow === pending.flow
+    ? { clientId: pending.clientId, serviceUrl: pending.serviceUrl }
+    : flowConfig(flow);
+  let resp: GarminResponse;
+  try {
+    resp = await transport.request({
+      host: "sso",
+      path: `/${flow}/api/mfa/verifyCode?${query(clientId, serviceUrl)}`,
+      method: "POST",
+      raw: true,
+      headers: postHeaders(transport, flow, pending.jar, clientId, serviceUrl),
+      body: JSON.stringify({
+        mfaMethod: pending.mfaMethod,
+        mfaVerificationCode: code,
+        rememberMyBrowser: true,
+        reconsentList: [],
+        mfaSetup: false,
+      }),
+    });
+  } catch (e) {
+    if (e instanceof GarminUnavailable) return { kind: "unavailable", reason: e.message };
+    throw e;
+  }
+  pending.jar.store(resp.headers);
+  // A missing endpoint is not a block even when its 404 page is HTML.
+  if (resp.status === 404) return { kind: "unavailable", reason: "HTTP 404" };
+  const c = classifySsoAnswer(resp);
+  if (c.kind === "block") throw c.error;
+  if (c.kind === "json" && c.type === "SUCCESSFUL") {
+    return { kind: "ticket", ticket: ticketOf(c.body, flow), serviceUrl };
+  }
+  if (resp.status >= 500) return { kind: "unavailable", reason: `HTTP ${resp.status}` };
+  if (c.kind === "json" && /EXPIRED/.test(c.type)) return { kind: "expired", type: c.type };
+  return { kind: "wrong", why: c.kind === "json" ? c.type : c.reason };
+}
+
+/**
+ * Sends the MFA code in the pending login's cookie session. When the login's endpoint fails for a reason that is
+ * not about the code (5xx, 404, no answer), the other endpoint (mobile ↔ portal) is tried once. InvalidMfaCode and
+ * GarminUnavailable leave the pending login usable; NoPendingLogin means Garmin's side of it expired.
+ */
 export async function verifyMfa(
   transport: Transport,
   pending: PendingLogin,
   code: string,
+  log?: Logger,
 ): Promise<{ ticket: string; serviceUrl: string }> {
-  const resp = await transport.request({
-    host: "sso",
-    path: `/${pending.flow}/api/mfa/verifyCode?${query(pending.clientId, pending.serviceUrl)}`,
-    method: "POST",
-    raw: true,
-    headers: postHeaders(transport, pending.flow, pending.jar, pending.clientId, pending.serviceUrl),
-    body: JSON.stringify({
-      mfaMethod: pending.mfaMethod,
-      mfaVerificationCode: code,
-      rememberMyBrowser: true,
-      reconsentList: [],
-      mfaSetup: false,
-    }),
-  });
-  pending.jar.store(resp.headers);
-  const c = classifySsoAnswer(resp);
-  if (c.kind === "block") throw c.error;
-  if (c.kind === "json" && c.type === "SUCCESSFUL") {
-    return { ticket: ticketOf(c.body, pending.flow), serviceUrl: pending.serviceUrl };
+  let result = await tryMfaCode(transport, pending, pending.flow, code);
+  if (result.kind === "unavailable") {
+    const first = result.reason;
+    const other: SsoFlow = pending.flow === "mobile" ? "portal" : "mobile";
+    log?.warn(`the ${pending.flow} MFA endpoint failed (${first}); trying the ${other} one`);
+    result = await tryMfaCode(transport, pending, other, code);
+    // The other endpoint not knowing this login says nothing about the login itself: it stays open.
+    if (result.kind === "unavailable" || result.kind === "expired") {
+      const second = result.kind === "expired" ? result.type : result.reason;
+      throw new GarminUnavailable(
+        `Garmin could not check the MFA code (${pending.flow}: ${first}; ${other}: ${second}): ` +
+          `try the same code again in a moment (the login stays open)`,
+      );
+    }
   }
-  if (resp.status >= 500) {
-    throw new GarminUnavailable(
-      `Garmin answered ${resp.status} to the MFA code: try the same code again in a moment (the login stays open)`,
-    );
+  switch (result.kind) {
+    case "ticket":
+      return { ticket: result.ticket, serviceUrl: result.serviceUrl };
+    case "expired":
+      throw new NoPendingLogin(
+        `Garmin's side of the login expired (${result.type}): start again with \`garminsync login\` or POST /garmin/auth/login`,
+      );
+    case "wrong":
+      throw new InvalidMfaCode(
+        `Garmin did not accept the MFA code (${result.why}): check the code Garmin sent you and enter it again (the login stays open until it expires)`,
+      );
+    default:
+      throw new GarminUnavailable("Garmin could not check the MFA code: try again in a moment (the login stays open)");
   }
-  if (c.kind === "json" && /EXPIRED/.test(c.type)) {
-    throw new NoPendingLogin(
-      `Garmin's side of the login expired (${c.type}): start again with \`garminsync login\` or POST /garmin/auth/login`,
-    );
-  }
-  const why = c.kind === "json" ? c.type : c.reason;
-  throw new InvalidMfaCode(
-    `Garmin did not accept the MFA code (${why}): check the code Garmin sent you and enter it again (the login stays open until it expires)`,
-  );
 }
