@@ -240,10 +240,17 @@ export const logoutCommand: Command = async (argv, ctx) => {
 /** Human text of an AuthStatus. */
 export function formatAuthStatus(s: AuthStatus): string {
   if (!s.method) return "Not logged in to Garmin Connect. Run `garminsync login`.\n";
+  const of = s.display_name ? ` of ${s.display_name}` : "";
+  let headline: string;
+  if (s.authenticated) headline = `Logged in to Garmin Connect${s.display_name ? ` as ${s.display_name}` : ""}.`;
+  else if (s.state === "key_mismatch") {
+    headline = `The stored Garmin session${of} cannot be decrypted: GARMINSYNC_SECRET_KEY is missing or is not the ` +
+      "key the tokens were saved with. Set the right key, or log in again with `garminsync login`.";
+  } else if (s.state === "unreadable") {
+    headline = `The stored Garmin session${of} cannot be read: log in again with \`garminsync login\`.`;
+  } else headline = `The Garmin session${of} has expired: run \`garminsync login\`.`;
   const lines = [
-    s.authenticated
-      ? `Logged in to Garmin Connect${s.display_name ? ` as ${s.display_name}` : ""}.`
-      : `The Garmin session${s.display_name ? ` of ${s.display_name}` : ""} has expired: run \`garminsync login\`.`,
+    headline,
     `  method:           ${s.method}`,
     `  access expires:   ${s.access_expires_at ?? "unknown"}`,
     `  refresh expires:  ${s.refresh_expires_at ?? "unknown"}`,

@@ -5,6 +5,7 @@
  * while the others wait and then read what it wrote.
  */
 import type { Db } from "./client.ts";
+import { getSetting, setSettings } from "./settings.ts";
 
 /** The stored row. `token_data` is JSON or an encrypted envelope (see `encrypted`). */
 export interface AuthRow {
@@ -173,4 +174,62 @@ export async function setAuthDisplayName(db: Db, displayName: string): Promise<v
 /** Deletes the stored session. */
 export async function deleteAuthRow(db: Db): Promise<void> {
   await db.execute("DELETE FROM garmin_auth WHERE id = 1");
+}
+
+/**
+ * Re-encrypts a plaintext row in place (a key was set after the tokens were saved). Only when the row is still at
+ * `expectVersion`, still plaintext, and no refresh lease is live: bumping the version under a refreshing process
+ * would make its compare-and-swap fail and lose the rotated refresh token. True when written.
+ */
+export async function encryptAuthRow(
+  db: Db,
+  o: { expectVersion: number; tokenData: string; now: Date },
+): Promise<boolean> {
+  const ts = o.now.toISOString();
+  const r = await db.execute({
+    sql: `UPDATE garmin_auth SET token_data = ?, encrypted = 1, updated_at = ?, version = version + 1
+          WHERE id = 1 AND version = ? AND encrypted = 0
+            AND (refresh_lock_owner IS NULL OR refresh_lock_until IS NULL OR refresh_lock_until < ?)`,
+    args: [o.tokenData, ts, o.expectVersion, ts],
+  });
+  return r.rowsAffected === 1;
+}
+
+/** Settings key of the last password login that a sync must not repeat (MFA needed, blocked, bad credentials). */
+export const LOGIN_BLOCK_KEY = "auto_login_blocked";
+
+/** Why password logins made without a person are on hold. */
+export interface LoginBlock {
+  outcome: "mfa_required" | "blocked" | "invalid_credentials";
+  /** ISO time of the login that ended so. */
+  at: string;
+  /** Lower-cased account email: a different GARMIN_EMAIL is not held back. */
+  email: string;
+  /** "automatic" (a sync) or "manual" (CLI, API, dashboard). */
+  source: "automatic" | "manual";
+  /** For blocks: the HTTP status the block answers with, and a short reason (no secret). */
+  status?: 429 | 503;
+  reason?: string;
+}
+
+/** Reads the stored login block, or null (none, or unreadable). */
+export async function readLoginBlock(db: Db): Promise<LoginBlock | null> {
+  const raw = await getSetting(db, LOGIN_BLOCK_KEY);
+  if (!raw) return null;
+  try {
+    const v = JSON.parse(raw) as LoginBlock;
+    return v && typeof v.outcome === "string" && typeof v.at === "string" ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Records a login block (replacing an older one). */
+export async function recordLoginBlock(db: Db, block: LoginBlock, now: Date): Promise<void> {
+  await setSettings(db, { [LOGIN_BLOCK_KEY]: JSON.stringify(block) }, now);
+}
+
+/** Clears the login block (a login succeeded). */
+export async function clearLoginBlock(db: Db): Promise<void> {
+  await db.execute({ sql: "DELETE FROM settings WHERE key = ?", args: [LOGIN_BLOCK_KEY] });
 }

@@ -145,6 +145,38 @@ Deno.test("[api] POST /garmin/auth/import takes garmin_tokens.json and garth tok
   });
 });
 
+Deno.test("[api] a refused import answers 401 and the working session stays logged in", async () => {
+  await withApp({}, async (w, app) => {
+    await w.garmin.auth.login(w.sim.account.email, w.sim.account.password);
+    const before = await call(app, w, "GET", "/garmin/auth/status");
+    const refused = await call(app, w, "POST", "/garmin/auth/import", {
+      di_token: "not-a-jwt-token",
+      di_refresh_token: "spent-refresh-token",
+      di_client_id: "GARMIN_CONNECT_MOBILE_ANDROID_DI_2025Q2",
+    });
+    assertEquals(refused.status, 401);
+    assertStringIncludes(String(refused.json?.error), "unchanged");
+    const after = await call(app, w, "GET", "/garmin/auth/status");
+    assertEquals(after.json, before.json);
+    assertEquals(after.json?.authenticated, true);
+  });
+});
+
+Deno.test("[api] GET /garmin/auth/status with a wrong GARMINSYNC_SECRET_KEY: authenticated false, state key_mismatch", async () => {
+  await withApp({ env: { GARMINSYNC_SECRET_KEY: "correct horse battery staple" } }, async (w) => {
+    await w.garmin.auth.login(w.sim.account.email, w.sim.account.password);
+    const wrong = await w.another({ env: { GARMINSYNC_SECRET_KEY: "a different secret key" } });
+    const app = appFor({ ...w, garmin: wrong });
+    const status = await call(app, w, "GET", "/garmin/auth/status");
+    assertEquals(status.status, 200);
+    assertEquals([status.json?.authenticated, status.json?.state, status.json?.method], [
+      false,
+      "key_mismatch",
+      "password",
+    ]);
+  });
+});
+
 Deno.test("[api] POST /garmin/auth/ticket exchanges a ticket; a wrong service URL answers 422 saying so", async () => {
   await withApp({}, async (w, app) => {
     const ok = await call(app, w, "POST", "/garmin/auth/ticket", { ticket: await browserTicket(w.sim) });

@@ -4,10 +4,12 @@
  * invalid_grant → expired + fast failure, imports, the ticket path, blocks, encryption at rest, ensureSession,
  * the idle refresh and the CLI commands.
  */
-import { readAuthRow } from "../db/auth.ts";
+import { readAuthRow, readLoginBlock, releaseRefreshLease, takeRefreshLease } from "../db/auth.ts";
+import { loadConfig } from "../lib/config.ts";
 import type { AppDeps } from "../lib/deps.ts";
 import {
   GarminLoginBlocked,
+  GarminUnavailable,
   InvalidCredentials,
   InvalidInput,
   InvalidMfaCode,
@@ -17,7 +19,7 @@ import {
 import type { CliContext } from "../cli/context.ts";
 import { UsageError } from "../cli/context.ts";
 import { authStatusCommand, loginCommand, logoutCommand, parseLoginArgs } from "../cli/login.ts";
-import { ensureSession, refreshIfStale, startIdleRefresh } from "../sync/garmin/garmin.ts";
+import { ensureSession, refreshIfStale, secureStoredTokens, startIdleRefresh } from "../sync/garmin/garmin.ts";
 import { WRONG_KEY_MESSAGE } from "../sync/garmin/token_crypto.ts";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "./fixtures/auth/asserts.ts";
 import { browserTicket, garthTokens, makeWorld, pythonGarminTokens, type World } from "./fixtures/auth/setup.ts";
@@ -394,6 +396,250 @@ Deno.test("[auth] ensureSession: logs in with configured credentials once; MFA, 
     const config = { ...w.config, garminEmail: w.sim.account.email, garminPassword: w.sim.account.password };
     await assertRejects(ensureSession(w.garmin, config), NotAuthenticated, "garminsync login");
     assertEquals(w.sim.counters().passwordLogins, 1);
+  });
+});
+
+Deno.test("[auth] an automatic login that needed MFA is not repeated (no request) until a manual login succeeds", async () => {
+  await withWorld({ sim: { account: { mfa: true } } }, async (w) => {
+    const config = { ...w.config, garminEmail: w.sim.account.email, garminPassword: w.sim.account.password };
+    await assertRejects(ensureSession(w.garmin, config), NotAuthenticated, "MFA code");
+    assertEquals(w.sim.counters().passwordLogins, 1);
+    const block = await readLoginBlock(w.db);
+    assertEquals([block?.outcome, block?.source], ["mfa_required", "automatic"]);
+    // The next scheduled runs, in this process and in another one, fail fast without contacting Garmin.
+    const sent = w.sim.calls().length;
+    const e = await assertRejects(ensureSession(w.garmin, config), NotAuthenticated, "the last automatic login at");
+    assertStringIncludes(e.message, "garminsync login");
+    assertStringIncludes(e.message, block!.at);
+    await assertRejects(ensureSession(await w.another(), config), NotAuthenticated, "needed an MFA code");
+    assertEquals(w.sim.calls().length, sent, "no request to Garmin");
+    // A manual login (with its code) succeeds and lifts the hold.
+    assertEquals((await w.garmin.auth.login(w.sim.account.email, w.sim.account.password)).status, "mfa_required");
+    assertEquals((await w.garmin.auth.submitMfa(w.sim.account.mfaCode)).status, "authenticated");
+    assertEquals(await readLoginBlock(w.db), null);
+    await ensureSession(w.garmin, config);
+    assertEquals(w.sim.counters().passwordLogins, 2);
+    // After a logout the automatic login may try again (once), and is held again.
+    await w.garmin.auth.logout();
+    await assertRejects(ensureSession(w.garmin, config), NotAuthenticated, "MFA code");
+    await assertRejects(ensureSession(w.garmin, config), NotAuthenticated, "the last automatic login");
+    assertEquals(w.sim.counters().passwordLogins, 3);
+  });
+});
+
+Deno.test("[auth] a blocked automatic login is not retried for 12 hours; then once; a success clears the hold", async () => {
+  let offset = 0;
+  await withWorld({ garmin: { clock: () => new Date(Date.now() + offset) } }, async (w) => {
+    const config = { ...w.config, garminEmail: w.sim.account.email, garminPassword: w.sim.account.password };
+    w.sim.fault({ match: "/mobile/api/login", kind: "rate_limit", times: 10 });
+    const first = await assertRejects(ensureSession(w.garmin, config), GarminLoginBlocked, "429");
+    assertEquals(first.status, 429);
+    assertEquals(w.sim.calls("/mobile/api/login").length, 1);
+    offset = 11 * 3600_000;
+    const held = await assertRejects(ensureSession(w.garmin, config), GarminLoginBlocked, "was blocked by Garmin");
+    assertEquals(held.status, 429);
+    assertStringIncludes(held.message, "garminsync login");
+    assertStringIncludes(held.message, "429 Too Many Requests");
+    assertEquals(w.sim.calls("/mobile/api/login").length, 1, "no second credential login within 12 hours");
+    offset = 13 * 3600_000;
+    w.sim.clearFaults();
+    await ensureSession(w.garmin, config);
+    assertEquals(w.sim.calls("/mobile/api/login").length, 2);
+    assertEquals(await readLoginBlock(w.db), null);
+    assert(await w.garmin.auth.hasSession());
+  });
+});
+
+Deno.test("[auth] a blocked manual login also holds automatic logins back; manual logins are never held", async () => {
+  await withWorld({}, async (w) => {
+    const config = { ...w.config, garminEmail: w.sim.account.email, garminPassword: w.sim.account.password };
+    w.sim.fault({ match: "/mobile/api/login", kind: "cloudflare", times: 2 });
+    await assertRejects(w.garmin.auth.login(w.sim.account.email, w.sim.account.password), GarminLoginBlocked);
+    await assertRejects(ensureSession(w.garmin, config), GarminLoginBlocked, "the last password login at");
+    assertEquals(w.sim.calls("/mobile/api/login").length, 1);
+    // A person may try again at once (and here gets through after the second block).
+    await assertRejects(w.garmin.auth.login(w.sim.account.email, w.sim.account.password), GarminLoginBlocked);
+    assertEquals((await w.garmin.auth.login(w.sim.account.email, w.sim.account.password)).status, "authenticated");
+    assertEquals(await readLoginBlock(w.db), null);
+  });
+});
+
+Deno.test("[auth] refused GARMIN_PASSWORD is not retried by syncs; another GARMIN_EMAIL is not held back", async () => {
+  await withWorld({}, async (w) => {
+    const config = { ...w.config, garminEmail: w.sim.account.email, garminPassword: "wrong-password" };
+    await assertRejects(ensureSession(w.garmin, config), InvalidCredentials, "email or password");
+    await assertRejects(ensureSession(w.garmin, config), NotAuthenticated, "rejected GARMIN_EMAIL/GARMIN_PASSWORD");
+    assertEquals(w.sim.counters().passwordLogins, 1);
+    const other = { ...config, garminEmail: "someone.else@example.com" };
+    await assertRejects(ensureSession(w.garmin, other), InvalidCredentials);
+    assertEquals(w.sim.counters().passwordLogins, 2);
+  });
+});
+
+Deno.test("[auth] an automatic login never discards a login waiting for its MFA code", async () => {
+  await withWorld({ sim: { account: { mfa: true } } }, async (w) => {
+    const config = { ...w.config, garminEmail: w.sim.account.email, garminPassword: w.sim.account.password };
+    assertEquals((await w.garmin.auth.login(w.sim.account.email, w.sim.account.password)).status, "mfa_required");
+    await assertRejects(ensureSession(w.garmin, config), NotAuthenticated, "waiting for its MFA code");
+    assertEquals(w.sim.counters().passwordLogins, 1, "the sync sent no second login");
+    assertEquals(await readLoginBlock(w.db), null, "nothing to hold: the sync did not try");
+    const r = await w.garmin.auth.submitMfa(w.sim.account.mfaCode);
+    assertEquals(r.status, "authenticated");
+    await ensureSession(w.garmin, config);
+    assertEquals(w.sim.counters().passwordLogins, 1);
+  });
+});
+
+Deno.test("[auth] refused imported tokens leave the working session exactly as it was, and say why", async () => {
+  await withWorld({}, async (w) => {
+    await w.garmin.auth.login(w.sim.account.email, w.sim.account.password);
+    const before = await readAuthRow(w.db);
+    const e = await assertRejects(
+      w.garmin.auth.importTokens({
+        di_token: "not-a-jwt-token",
+        di_refresh_token: "spent-refresh-token",
+        di_client_id: "GARMIN_CONNECT_MOBILE_ANDROID_DI_2025Q2",
+      }),
+      NotAuthenticated,
+      "Garmin refused the imported tokens",
+    );
+    assertStringIncludes(e.message, "unchanged");
+    assertEquals(await readAuthRow(w.db), before);
+    assertEquals((await w.garmin.api.listActivities(0, 1)).length, 1);
+    assertEquals((await w.garmin.auth.status()).method, "password");
+  });
+});
+
+Deno.test("[auth] a ticket whose tokens the API refuses leaves the working session as it was", async () => {
+  await withWorld({}, async (w) => {
+    await w.garmin.auth.login(w.sim.account.email, w.sim.account.password);
+    const before = await readAuthRow(w.db);
+    // The classic widget's service URL: Garmin issues tokens, but connectapi refuses them (June 2026).
+    const embed = "https://sso.garmin.com/sso/embed";
+    await assertRejects(
+      w.garmin.auth.loginWithTicket(await browserTicket(w.sim, embed), embed),
+      NotAuthenticated,
+      "its API refuses them",
+    );
+    assertEquals(await readAuthRow(w.db), before);
+    assertEquals((await w.garmin.api.socialProfile()).displayName, "demo_athlete");
+  });
+});
+
+Deno.test("[auth] new tokens are checked before they are stored: an import that needs a refresh stores the rotated pair", async () => {
+  await withWorld({}, async (w) => {
+    const file = await pythonGarminTokens(w.sim);
+    w.sim.expireAccessTokens();
+    const r = await w.garmin.auth.importTokens(file);
+    assertEquals(r, { status: "authenticated", displayName: "demo_athlete" });
+    assertEquals(w.sim.counters().diRefreshes, 1);
+    const stored = JSON.parse((await readAuthRow(w.db))!.token_data);
+    assert(stored.di_refresh_token !== file.di_refresh_token, "the rotated refresh token is stored, not the spent one");
+    assertEquals((await readAuthRow(w.db))?.display_name, "demo_athlete");
+    assertEquals((await (await w.another()).api.listActivities(0, 1)).length, 1);
+    assertEquals(w.sim.counters().diRefreshes, 1);
+  });
+});
+
+Deno.test("[auth] when Garmin cannot check new tokens, a working session is kept; with none, they are stored", async () => {
+  await withWorld({}, async (w) => {
+    await w.garmin.auth.login(w.sim.account.email, w.sim.account.password);
+    const before = await readAuthRow(w.db);
+    w.sim.fault({ match: "/socialProfile", kind: "status", status: 503, times: 10 });
+    const e = await assertRejects(w.garmin.auth.importTokens(await pythonGarminTokens(w.sim)), GarminUnavailable);
+    assertStringIncludes(e.message, "kept unchanged");
+    assertEquals(await readAuthRow(w.db), before);
+    await w.garmin.auth.logout();
+    const r = await w.garmin.auth.importTokens(await pythonGarminTokens(w.sim));
+    assertEquals(r, { status: "authenticated" });
+    assertEquals((await readAuthRow(w.db))?.method, "import");
+  });
+});
+
+Deno.test("[auth] a wrong or missing GARMINSYNC_SECRET_KEY is reported as key_mismatch, not as logged in", async () => {
+  await withWorld({ env: { GARMINSYNC_SECRET_KEY: "correct horse battery staple" } }, async (w) => {
+    await w.garmin.auth.login(w.sim.account.email, w.sim.account.password);
+    assertEquals((await w.garmin.auth.status()).state, "active");
+    for (const env of [{ GARMINSYNC_SECRET_KEY: "a different secret key" }, { GARMINSYNC_SECRET_KEY: "" }]) {
+      const other = await w.another({ env });
+      const s = await other.auth.status();
+      assertEquals([s.authenticated, s.state, s.method], [false, "key_mismatch", "password"]);
+      w.assertNoSecret(JSON.stringify(s), "auth status");
+      const config = loadConfig({ GARMINSYNC_DB_URL: w.dbUrl, GARMINSYNC_DATA_DIR: w.dir, ...env });
+      const t = cliContext(w, [], other, config);
+      assertEquals(await authStatusCommand([], t.ctx), 1);
+      assertStringIncludes(t.out.join(""), "GARMINSYNC_SECRET_KEY");
+      assertStringIncludes(t.out.join(""), "Set the right key, or log in again");
+      assert(!t.out.join("").includes("Logged in"));
+    }
+    assertEquals((await w.garmin.auth.status()).authenticated, true, "the right key still opens it");
+  });
+});
+
+Deno.test("[auth] secureStoredTokens encrypts a plaintext session at startup, without a request to Garmin", async () => {
+  await withWorld({}, async (w) => {
+    await w.garmin.auth.login(w.sim.account.email, w.sim.account.password);
+    const plain = (await readAuthRow(w.db))!;
+    assertEquals(plain.encrypted, false);
+    const env = { GARMINSYNC_SECRET_KEY: "correct horse battery staple" };
+    const keyed = await w.another({ env });
+    const sent = w.sim.calls().length;
+    assertEquals(await secureStoredTokens(keyed), true);
+    const row = (await readAuthRow(w.db))!;
+    assertEquals([row.encrypted, row.version, row.method], [true, plain.version + 1, "password"]);
+    for (const s of w.sim.issuedSecrets()) assert(!row.token_data.includes(s), "no token in clear in the row");
+    assertEquals(row.last_refresh_at, plain.last_refresh_at, "not a refresh");
+    assertEquals(w.sim.calls().length, sent);
+    assertEquals(await secureStoredTokens(keyed), false, "already encrypted");
+    assertEquals(await secureStoredTokens(w.garmin), false, "no key: nothing to do");
+    assertEquals((await (await w.another({ env })).api.socialProfile()).displayName, "demo_athlete");
+  });
+});
+
+Deno.test("[auth] a key set later: the first use encrypts the row; never while another process holds the refresh lease", async () => {
+  await withWorld({}, async (w) => {
+    await w.garmin.auth.login(w.sim.account.email, w.sim.account.password);
+    const row = (await readAuthRow(w.db))!;
+    assert(await takeRefreshLease(w.db, { version: row.version, owner: "other", now: new Date(), leaseMs: 60_000 }));
+    const env = { GARMINSYNC_SECRET_KEY: "correct horse battery staple" };
+    assertEquals(await secureStoredTokens(await w.another({ env })), false, "a refresh is in flight elsewhere");
+    assertEquals((await readAuthRow(w.db))?.encrypted, false);
+    await releaseRefreshLease(w.db, "other");
+    // `auth status` is a first use: it decodes the tokens, and encrypts them on the way.
+    const keyed = await w.another({ env });
+    assertEquals((await keyed.auth.status()).state, "active");
+    assertEquals((await readAuthRow(w.db))?.encrypted, true);
+  });
+});
+
+Deno.test("[auth] MFA: a 5xx or 404 from the login's verifyCode endpoint → the other endpoint; a wrong code stays wrong", async () => {
+  for (const status of [500, 404]) {
+    await withWorld({ sim: { account: { mfa: true } } }, async (w) => {
+      assertEquals((await w.garmin.auth.login(w.sim.account.email, w.sim.account.password)).status, "mfa_required");
+      w.sim.fault({ match: "/mobile/api/mfa/verifyCode", kind: "status", status, times: 10 });
+      // A wrong code on the other endpoint is still a wrong code, and the login stays open.
+      await assertRejects(w.garmin.auth.submitMfa("000000"), InvalidMfaCode, "did not accept");
+      const r = await w.garmin.auth.submitMfa(w.sim.account.mfaCode);
+      assertEquals(r, { status: "authenticated", displayName: "demo_athlete" });
+      assertEquals(w.sim.calls("/mobile/api/mfa/verifyCode").length, 2);
+      const portal = w.sim.calls("/portal/api/mfa/verifyCode");
+      assertEquals(portal.map((c) => c.status), [400, 200]);
+      assertStringIncludes(portal[1].path, "clientId=GarminConnect");
+      assertEquals(w.sim.counters().passwordLogins, 1);
+    });
+  }
+  // Both endpoints down: the login stays open for the same code later.
+  await withWorld({ sim: { account: { mfa: true } } }, async (w) => {
+    assertEquals((await w.garmin.auth.login(w.sim.account.email, w.sim.account.password)).status, "mfa_required");
+    w.sim.fault({ match: "/api/mfa/verifyCode", kind: "status", status: 502, times: 2 });
+    await assertRejects(w.garmin.auth.submitMfa(w.sim.account.mfaCode), GarminUnavailable, "login stays open");
+    assertEquals((await w.garmin.auth.submitMfa(w.sim.account.mfaCode)).status, "authenticated");
+  });
+  // A wrong code on the login's own endpoint is not sent anywhere else.
+  await withWorld({ sim: { account: { mfa: true } } }, async (w) => {
+    await w.garmin.auth.login(w.sim.account.email, w.sim.account.password);
+    await assertRejects(w.garmin.auth.submitMfa("000000"), InvalidMfaCode);
+    assertEquals(w.sim.calls("/portal/").length, 0);
   });
 });
 

@@ -5,7 +5,7 @@
  */
 import { readAuthRow } from "../db/auth.ts";
 import { InvalidInput, NotAuthenticated } from "../lib/errors.ts";
-import { assert, assertEquals, assertRejects } from "./fixtures/auth/asserts.ts";
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "./fixtures/auth/asserts.ts";
 import { makeWorld } from "./fixtures/auth/setup.ts";
 
 const CHROMIUM = Deno.env.get("GARMINSYNC_BROWSER") ?? "/usr/bin/chromium";
@@ -80,6 +80,15 @@ Deno.test({
         InvalidInput,
         "no browser at",
       );
+      // GARMINSYNC_BROWSER (the configuration) picks the browser when --browser-path does not.
+      const configured = `${w.dir}/configured-browser`;
+      const fromConfig = await w.another({ env: { GARMINSYNC_BROWSER: configured } });
+      const e = await assertRejects(
+        fromConfig.auth.loginWithBrowser({ headless: true, timeoutMs: 1500 }),
+        InvalidInput,
+        "no browser at",
+      );
+      assertStringIncludes(e.message, configured);
     } finally {
       await w.close();
     }

@@ -9,15 +9,17 @@ import { GarminBadResponse, NotAuthenticated } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/log.ts";
 import { NATIVE_HEADERS } from "./constants.ts";
 import type { GarminResponse, Transport } from "./http.ts";
-import type { Session } from "./session.ts";
+import type { BearerSource } from "./session.ts";
 import type { GarminActivitySummary, GarminApi, GarminWorkoutSummary } from "./types.ts";
 
 /** Dependencies of the API client. */
 export interface ApiDeps {
   db: Db;
   transport: Transport;
-  session: Session;
+  session: BearerSource;
   log: Logger;
+  /** Write the display name into the stored row (default true; false while new tokens are being checked). */
+  saveDisplayName?: boolean;
 }
 
 /** The API client plus a way to drop its cached display name (after a new login). */
@@ -73,7 +75,7 @@ export function createGarminApi(deps: ApiDeps): GarminApiClient {
     }
     if (p.displayName !== displayName) {
       displayName = p.displayName;
-      await setAuthDisplayName(db, p.displayName);
+      if (deps.saveDisplayName !== false) await setAuthDisplayName(db, p.displayName);
     }
     return p as { displayName: string; fullName?: string; [k: string]: unknown };
   }

@@ -13,6 +13,7 @@ import { ANDROID_SERVICE_URL, ANDROID_SSO_CLIENT_ID } from "./constants.ts";
 import { createTransport, type Pacer } from "./http.ts";
 import { createSession, EXPIRED_MESSAGE } from "./session.ts";
 import { createTokenCodec } from "./token_crypto.ts";
+import type { ConsumerCache } from "./tokens.ts";
 import type { BrowserLoginOptions, GarminApi, GarminAuth, GarminAuthExtras, LoginResult } from "./types.ts";
 
 /** Knobs for tests and tuning; defaults suit the real Garmin. */
@@ -41,6 +42,11 @@ export interface CreateGarminOptions {
   pendingTtlMs?: number;
   /** Wait between the portal sign-in page and its POST (default 5 × request delay). */
   portalPauseMs?: number;
+  /**
+   * Least time between two requests to Garmin, read at every request so a changed setting applies without a
+   * restart (default `() => config.requestDelayMs`). Ignored when `pacer` is given (the pacer has its own).
+   */
+  requestDelayMs?: () => number;
 }
 
 /** The auth side with every extra the CLI, API and daemon use. */
@@ -56,9 +62,11 @@ export interface Garmin {
 export function createGarmin(options: CreateGarminOptions): Garmin {
   const { db, config, log } = options;
   const clock = options.clock ?? (() => new Date());
+  const requestDelayMs = options.requestDelayMs ?? (() => config.requestDelayMs);
+  const consumer: ConsumerCache = {};
   const transport = createTransport({
     garminUrl: config.garminUrl,
-    requestDelayMs: config.requestDelayMs,
+    requestDelayMs,
     log,
     pacer: options.pacer,
     ...options.http,
@@ -73,6 +81,7 @@ export function createGarmin(options: CreateGarminOptions): Garmin {
     clock,
     leaseMs: options.lease?.leaseMs,
     pollMs: options.lease?.pollMs,
+    consumer,
   });
   const api = createGarminApi({ db, transport, session, log });
   const auth = createGarminAuth({
@@ -83,7 +92,8 @@ export function createGarmin(options: CreateGarminOptions): Garmin {
     log,
     clock,
     pendingTtlMs: options.pendingTtlMs,
-    portalPauseMs: options.portalPauseMs ?? config.requestDelayMs * 5,
+    portalPauseMs: () => options.portalPauseMs ?? requestDelayMs() * 5,
+    consumer,
   });
 
   async function loginWithBrowser(o: BrowserLoginOptions = {}): Promise<LoginResult> {
@@ -96,7 +106,7 @@ export function createGarmin(options: CreateGarminOptions): Garmin {
     );
     const { ticket, serviceUrl } = await captureTicketInBrowser({
       signInUrl,
-      executablePath: o.executablePath ?? Deno.env.get("GARMINSYNC_BROWSER") ?? "/usr/bin/chromium",
+      executablePath: o.executablePath ?? config.browserPath,
       headless: o.headless ?? false,
       timeoutMs: o.timeoutMs ?? 10 * 60_000,
       log,
@@ -111,12 +121,17 @@ export function createGarmin(options: CreateGarminOptions): Garmin {
 
 /**
  * Makes sure a session is stored before a sync: when none is and GARMIN_EMAIL + GARMIN_PASSWORD are set, logs in
- * with them. MFA or a block fails at once saying so; no session and no credentials → NotAuthenticated.
+ * with them. MFA, a block or refused credentials fail at once saying so, and are remembered in the database: later
+ * syncs fail fast without contacting Garmin until a login succeeds (blocks: for 12 hours). A login waiting for its
+ * MFA code is never disturbed. No session and no credentials → NotAuthenticated.
  */
 export async function ensureSession(garmin: { auth: GarminAuth }, config: Config): Promise<void> {
   if (await garmin.auth.hasSession()) return;
   if (config.garminEmail && config.garminPassword) {
-    const result = await garmin.auth.login(config.garminEmail, config.garminPassword);
+    const auth = garmin.auth as GarminAuth & Partial<Pick<GarminAuthService, "autoLogin">>;
+    const result = auth.autoLogin
+      ? await auth.autoLogin(config.garminEmail, config.garminPassword)
+      : await auth.login(config.garminEmail, config.garminPassword);
     if (result.status === "mfa_required") {
       throw new NotAuthenticated(
         "Garmin asks for an MFA code to log in with GARMIN_EMAIL/GARMIN_PASSWORD, which a sync cannot enter: run " +
@@ -133,6 +148,16 @@ export async function ensureSession(garmin: { auth: GarminAuth }, config: Config
     "not logged in to Garmin Connect: run `garminsync login` (or --browser, --ticket, --import), log in from the " +
       "dashboard, or set GARMIN_EMAIL and GARMIN_PASSWORD",
   );
+}
+
+/**
+ * A startup step: when GARMINSYNC_SECRET_KEY is set and the stored tokens are still in plaintext (saved before the
+ * key was set), encrypts them now instead of at the next refresh. True when it did. (The session also does this on
+ * its first load, so a process that never calls this still encrypts before it uses the tokens.)
+ */
+export async function secureStoredTokens(garmin: { auth: GarminAuth }): Promise<boolean> {
+  const auth = garmin.auth as GarminAuth & Partial<Pick<GarminAuthService, "secureStoredTokens">>;
+  return auth.secureStoredTokens ? await auth.secureStoredTokens() : false;
 }
 
 /** For a daemon timer: refreshes an idle session once `maxAgeMs` (default 24 h) after its last refresh. */

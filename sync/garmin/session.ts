@@ -8,6 +8,7 @@ import {
   type AuthRow,
   casUpdateTokens,
   deleteAuthRow,
+  encryptAuthRow,
   markAuthExpired,
   readAuthRow,
   releaseRefreshLease,
@@ -48,18 +49,24 @@ export interface SessionDeps {
   leaseMs?: number;
   /** How often a process waiting for another one's refresh looks again (default 150 ms). */
   pollMs?: number;
+  /** The legacy flow's OAuth consumer, fetched once and shared with the login's token check. */
+  consumer?: ConsumerCache;
 }
 
-/** The session manager used by the API client and the auth service. */
-export interface Session {
+/** What the API client needs of a session. */
+export interface BearerSource {
   /** The stored row (no decryption); null when none. */
   row(): Promise<AuthRow | null>;
-  /** The decoded session; NotAuthenticated when none is stored or it expired. */
-  load(): Promise<LoadedSession>;
   /** A usable access token, refreshed first when it is within 15 minutes of expiry. */
   bearer(signal?: AbortSignal): Promise<string>;
   /** After a 401 with `refused`: refreshes (unless another caller already did) and returns the new bearer. */
   afterUnauthorized(refused: string, signal?: AbortSignal): Promise<string>;
+}
+
+/** The session manager used by the API client and the auth service. */
+export interface Session extends BearerSource {
+  /** The decoded session; NotAuthenticated when none is stored or it expired. */
+  load(): Promise<LoadedSession>;
   /** Refreshes now, whatever the expiry. */
   refreshNow(signal?: AbortSignal): Promise<void>;
   /** Refreshes when the last refresh (or login) is older than `maxAgeMs` (default 24 h). True when it refreshed. */
@@ -68,6 +75,8 @@ export interface Session {
   saveNew(tokens: TokenData, method: string, displayName?: string | null): Promise<void>;
   /** Deletes the stored session. */
   clear(): Promise<void>;
+  /** With a key set, encrypts a row stored in plaintext (saved before the key was set). True when it did. */
+  secure(): Promise<boolean>;
 }
 
 /** The message every call fails with once Garmin refused the refresh token. */
@@ -79,13 +88,73 @@ function iso(ms: number | null): string | null {
   return ms === null || !Number.isFinite(ms) ? null : new Date(ms).toISOString();
 }
 
+/** True when `t`'s access token is missing or within 15 minutes of its expiry. */
+function dueForRefresh(t: TokenData, nowMs: number): boolean {
+  return !t.accessToken || nowMs >= t.accessExpiresAt - REFRESH_MARGIN_MS;
+}
+
+/** One refresh of either kind of tokens (DI rotating refresh, or the legacy OAuth1 exchange). RefreshRejected. */
+function refreshTokens(
+  transport: Transport,
+  log: Logger,
+  tokens: TokenData,
+  consumer: ConsumerCache,
+  nowMs: () => number,
+): Promise<TokenData> {
+  return tokens.kind === "di"
+    ? refreshDiTokens(transport, log, tokens, nowMs)
+    : refreshLegacyTokens(transport, log, tokens, consumer, nowMs);
+}
+
+/** A session held in memory only: new tokens being checked before they replace the stored ones. */
+export interface TrialSession extends BearerSource {
+  /** The tokens as they are now (refreshed ones, when a refresh was needed). */
+  tokens(): TokenData;
+}
+
+/**
+ * Creates a trial session on `tokens`: refreshes in memory when they are due (or once after a 401) and never
+ * touches the database. A refused refresh → NotAuthenticated naming Garmin's reason.
+ */
+export function createTrialSession(
+  deps: { transport: Transport; log: Logger; clock: () => Date; consumer?: ConsumerCache },
+  initial: TokenData,
+): TrialSession {
+  const consumer = deps.consumer ?? {};
+  const nowMs = () => deps.clock().getTime();
+  let tokens = initial;
+  let refreshes = 0;
+  for (const s of tokenSecrets(initial)) deps.log.addSecret(s);
+
+  async function refresh(): Promise<string> {
+    // Two refreshes of tokens nobody has used yet means they do not work: no loop.
+    if (refreshes >= 2) throw new NotAuthenticated("Garmin refuses the tokens even after a refresh");
+    refreshes++;
+    try {
+      tokens = await refreshTokens(deps.transport, deps.log, tokens, consumer, nowMs);
+    } catch (e) {
+      if (e instanceof RefreshRejected) throw new NotAuthenticated(`Garmin refused the refresh token (${e.message})`);
+      throw e;
+    }
+    return tokens.accessToken;
+  }
+
+  return {
+    row: () => Promise.resolve(null),
+    tokens: () => tokens,
+    bearer: () => dueForRefresh(tokens, nowMs()) ? refresh() : Promise.resolve(tokens.accessToken),
+    afterUnauthorized: (refused) => tokens.accessToken === refused ? refresh() : Promise.resolve(tokens.accessToken),
+  };
+}
+
 /** Creates the session manager. */
 export function createSession(deps: SessionDeps): Session {
   const { db, transport, log, codec, clock } = deps;
   const leaseMs = deps.leaseMs ?? 90_000;
   const pollMs = deps.pollMs ?? 150;
   const owner = `${Deno.pid}:${crypto.randomUUID()}`;
-  const consumer: ConsumerCache = {};
+  const consumer: ConsumerCache = deps.consumer ?? {};
+  let secured = false;
   let cached: LoadedSession | null = null;
   let inflight: Promise<LoadedSession> | null = null;
   const nowMs = () => clock().getTime();
@@ -108,17 +177,37 @@ export function createSession(deps: SessionDeps): Session {
   }
 
   async function load(): Promise<LoadedSession> {
-    const row = await readAuthRow(db);
+    let row = await readAuthRow(db);
     if (!row) {
       cached = null;
       throw new NotAuthenticated();
     }
     if (row.state === "expired") throw new NotAuthenticated(EXPIRED_MESSAGE);
+    // A key set after the tokens were saved: encrypt them now rather than at the next refresh (once per process).
+    if (!row.encrypted && codec.encrypts && !secured) {
+      secured = true;
+      if (await secure().catch((e) => (log.warn(`could not encrypt the stored Garmin tokens: ${e.message}`), false))) {
+        row = await readAuthRow(db) ?? row;
+      }
+    }
     return await decode(row);
   }
 
+  async function secure(): Promise<boolean> {
+    if (!codec.encrypts) return false;
+    const row = await readAuthRow(db);
+    if (!row || row.encrypted) return false;
+    const { data, encrypted } = await codec.encode(row.token_data);
+    if (!encrypted) return false;
+    const written = await encryptAuthRow(db, { expectVersion: row.version, tokenData: data, now: clock() });
+    if (written) {
+      log.info("the stored Garmin tokens were in plaintext; they are now encrypted with GARMINSYNC_SECRET_KEY");
+    }
+    return written;
+  }
+
   function needsRefresh(t: TokenData): boolean {
-    return !t.accessToken || nowMs() >= t.accessExpiresAt - REFRESH_MARGIN_MS;
+    return dueForRefresh(t, nowMs());
   }
 
   async function encodeTokens(tokens: TokenData) {
@@ -155,9 +244,7 @@ export function createSession(deps: SessionDeps): Session {
       try {
         let fresh: TokenData;
         try {
-          fresh = loaded.tokens.kind === "di"
-            ? await refreshDiTokens(transport, log, loaded.tokens, nowMs)
-            : await refreshLegacyTokens(transport, log, loaded.tokens, consumer, nowMs);
+          fresh = await refreshTokens(transport, log, loaded.tokens, consumer, nowMs);
         } catch (e) {
           if (e instanceof RefreshRejected) {
             await markAuthExpired(db, version, clock());
@@ -229,5 +316,6 @@ export function createSession(deps: SessionDeps): Session {
       await deleteAuthRow(db);
       cached = null;
     },
+    secure,
   };
 }

@@ -20,6 +20,8 @@ interface Envelope {
 
 /** Encodes token data for storage and decodes it back. */
 export interface TokenCodec {
+  /** True when a key is set, so `encode` encrypts. */
+  readonly encrypts: boolean;
   encode(plain: string): Promise<{ data: string; encrypted: boolean }>;
   decode(data: string, encrypted: boolean): Promise<string>;
 }
@@ -32,6 +34,18 @@ function b64(bytes: Uint8Array): string {
 
 function unb64(s: string): Uint8Array<ArrayBuffer> {
   return Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+}
+
+/**
+ * The stored tokens are encrypted and GARMINSYNC_SECRET_KEY is missing or is not the key they were saved with.
+ * A NotAuthenticated (syncs fail with it), told apart so `auth status` can say "key_mismatch".
+ */
+export class KeyMismatch extends NotAuthenticated {
+  constructor(message: string) {
+    super(message);
+    // Logs and API bodies keep showing the familiar kind.
+    this.name = "NotAuthenticated";
+  }
 }
 
 /** The message for a key that does not open the stored tokens. */
@@ -65,6 +79,7 @@ export function createTokenCodec(secretKey?: string): TokenCodec {
   }
 
   return {
+    encrypts: Boolean(secretKey),
     async encode(plain) {
       if (!secretKey) return { data: plain, encrypted: false };
       writeSalt ??= b64(crypto.getRandomValues(new Uint8Array(16)));
@@ -79,7 +94,7 @@ export function createTokenCodec(secretKey?: string): TokenCodec {
     async decode(data, encrypted) {
       if (!encrypted) return data;
       if (!secretKey) {
-        throw new NotAuthenticated(
+        throw new KeyMismatch(
           "the stored Garmin tokens are encrypted but GARMINSYNC_SECRET_KEY is not set: set the key they were saved with, or log in again",
         );
       }
@@ -101,7 +116,7 @@ export function createTokenCodec(secretKey?: string): TokenCodec {
         writeSalt ??= env.salt;
         return new TextDecoder().decode(plain);
       } catch {
-        throw new NotAuthenticated(WRONG_KEY_MESSAGE);
+        throw new KeyMismatch(WRONG_KEY_MESSAGE);
       }
     },
   };

@@ -61,7 +61,10 @@ export interface AuthStatus {
   access_expires_at: string | null;
   refresh_expires_at: string | null;
   last_refresh_at: string | null;
-  /** "active" | "expired" | null when nothing is stored. */
+  /**
+   * "active" | "expired" | "key_mismatch" (encrypted tokens that GARMINSYNC_SECRET_KEY does not open) |
+   * "unreadable" | null when nothing is stored.
+   */
   state?: string | null;
 }
 
@@ -83,7 +86,7 @@ export interface GarminAuth {
 
 /** Options of a browser sign-in (`login --browser`). */
 export interface BrowserLoginOptions {
-  /** Chromium/Chrome binary; default env GARMINSYNC_BROWSER, else /usr/bin/chromium. */
+  /** Chromium/Chrome binary; default the configured GARMINSYNC_BROWSER (config.browserPath), else /usr/bin/chromium. */
   executablePath?: string;
   /** Headless (tests, automation); default false: a window for a person. */
   headless?: boolean;
