@@ -28,6 +28,40 @@ export function assertCron(expr: string): void {
   }
 }
 
+/** Least time between two scheduled runs by default: each is a full sync against Garmin. */
+export const DEFAULT_MIN_INTERVAL_MS = 5 * 60_000;
+
+function spell(ms: number): string {
+  if (ms % 60_000 === 0) return `${ms / 60_000} minute${ms === 60_000 ? "" : "s"}`;
+  return `${ms / 1000} s`;
+}
+
+/**
+ * Throws InvalidInput when two of the next runs of `expr` (the next 6 checked, from `from`) are closer than
+ * `minIntervalMs`. Checking several gaps catches crons that are sparse in one place and dense in another
+ * ("0,1 * * * *").
+ */
+export function assertCronInterval(expr: string, minIntervalMs: number, from = new Date()): void {
+  if (minIntervalMs <= 0) return;
+  const c = new Cron(expr, { paused: true });
+  let runs: Date[];
+  try {
+    runs = c.nextRuns(6, from);
+  } finally {
+    c.stop();
+  }
+  for (let i = 1; i < runs.length; i++) {
+    const gap = runs[i].getTime() - runs[i - 1].getTime();
+    if (gap < minIntervalMs) {
+      throw new InvalidInput(
+        `cron_schedule ${JSON.stringify(expr)} runs ${spell(gap)} apart (${runs[i - 1].toISOString()} and ` +
+          `${runs[i].toISOString()}); scheduled runs must be at least ${spell(minIntervalMs)} apart, since each is ` +
+          `a full sync against Garmin: use e.g. "*/15 * * * *" or "0 */6 * * *"`,
+      );
+    }
+  }
+}
+
 /** The next `n` run times of `expr` after `from` (ISO strings); InvalidInput when the expression is bad. */
 export function nextRuns(expr: string, n: number, from?: Date): string[] {
   assertCron(expr);
@@ -61,15 +95,21 @@ export async function readSchedule(
   };
 }
 
-/** Validates then saves a schedule (one transaction); nothing is saved when the cron is bad. */
+/**
+ * Validates then saves a schedule (one transaction); nothing is saved when the cron is bad, or (when enabled) fires
+ * more often than every `minIntervalMs`.
+ */
 export async function saveSchedule(
   db: Db,
   enabled: boolean,
   cronSchedule: string,
   clock: () => Date = () => new Date(),
+  minIntervalMs = DEFAULT_MIN_INTERVAL_MS,
 ): Promise<void> {
   const expr = cronSchedule.trim();
   assertCron(expr);
+  // A disabled schedule never fires; the floor is checked again when it is enabled.
+  if (enabled) assertCronInterval(expr, minIntervalMs, clock());
   await setSettings(db, { [SCHEDULE_KEYS.enabled]: String(enabled), [SCHEDULE_KEYS.cron]: expr }, clock());
 }
 
@@ -77,12 +117,14 @@ export async function saveSchedule(
  * A Scheduler that only reads and saves the stored schedule, for a process that is not the daemon (the API
  * served elsewhere, the CLI): a running daemon picks the change up at its next start.
  */
-export function storedSchedule(o: { db: Db; config: Config; clock?: () => Date }): Scheduler {
+export function storedSchedule(
+  o: { db: Db; config: Config; clock?: () => Date; minIntervalMs?: number },
+): Scheduler {
   const clock = o.clock ?? (() => new Date());
   return {
     info: () => readSchedule(o.db, o.config, clock),
     async update(enabled, cronSchedule) {
-      await saveSchedule(o.db, enabled, cronSchedule, clock);
+      await saveSchedule(o.db, enabled, cronSchedule, clock, o.minIntervalMs);
       return readSchedule(o.db, o.config, clock);
     },
     preview: (cronSchedule, n) => nextRuns(cronSchedule, n, clock()),
@@ -97,6 +139,8 @@ export interface SchedulerOptions {
   log: Logger;
   config: Config;
   clock?: () => Date;
+  /** Least time between two runs a saved schedule may ask for (default 5 minutes; tests pass 0). */
+  minIntervalMs?: number;
   onTick?: () => Promise<void> | void;
 }
 
@@ -128,7 +172,10 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
 
   function runningReason(): string {
     const job = o.jobs.status();
-    return `a ${job.job_type ?? "sync"} sync was already running (started ${job.start_time ?? "earlier"})`;
+    const what = job.job_type === null
+      ? "a sync"
+      : `${job.job_type === "activities" ? "an" : "a"} ${job.job_type} sync`;
+    return `${what} was already running (started ${job.start_time ?? "earlier"})`;
   }
 
   async function tick(): Promise<void> {
@@ -199,7 +246,7 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
       const run = chain.then(async () => {
         await ready;
         const expr = cronSchedule.trim();
-        await saveSchedule(o.db, enabled, expr, clock);
+        await saveSchedule(o.db, enabled, expr, clock, o.minIntervalMs);
         apply(enabled, expr);
         o.log.info(enabled ? `schedule changed to "${expr}"` : `schedule disabled ("${expr}" kept)`);
         return info();
