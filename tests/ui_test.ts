@@ -834,3 +834,21 @@ Deno.test("[ui] tokens saved with another GARMINSYNC_SECRET_KEY are a clear warn
   assertStringIncludes(login, 'action="/logout"');
   assertEquals(authWarning(auth, now)?.kind, "error");
 });
+
+Deno.test("[ui] no words run together where a template line breaks next to a tag", async () => {
+  // htm drops whitespace that holds a line break at a text's edge, so "or\n<code>x</code>" renders "or<code>".
+  const token = "dashboard-token-1234";
+  await using f = await uiFixture({ scheduler: true, env: { GARMINSYNC_API_TOKEN: token } });
+  await seed(f.deps.db, 5);
+  await addLog(f.deps.db, { operation: "full", status: "success", message: "ok" });
+  for (const path of [...PAGES, "/login?step=mfa"]) {
+    const { html } = await getPage(f.app, path, [`${SESSION_COOKIE}=${sessionValue(token)}`]);
+    const text = html.replace(/<(script|style)\b[\s\S]*?<\/\1>/g, "");
+    const glued = [
+      ...text.matchAll(/[A-Za-z0-9'’.,;:)]<(code|a|strong|time|span)\b[^>]*>[^<]{0,30}/g),
+      ...text.matchAll(/<\/(code|a|strong|time)>[A-Za-z0-9(][^<]{0,30}/g),
+      ...text.matchAll(/[a-z]\((?!s\))[a-z][^<]{0,30}/g),
+    ].map((m) => text.slice(Math.max(0, m.index! - 30), m.index! + m[0].length));
+    assertEquals(glued, [], path);
+  }
+});

@@ -37,11 +37,11 @@ export function LoginPage(p: LoginProps) {
             <ul>
               <li>On a machine with a screen: <code>garminsync login --browser</code> opens Chromium on Garmin's sign-in
                 page; sign in there (MFA included) and GarminSync keeps the session.</li>
-              <li>Import <code>garmin_tokens.json</code> from python-garminconnect, or garth's <code>oauth1_token.json</code> and
-                <code>oauth2_token.json</code> (both files at once) with the import form.</li>
+              <li>Import <code>garmin_tokens.json</code> from python-garminconnect, or garth's <code>oauth1_token.json</code> and <code
+                >oauth2_token.json</code> (both files at once) with the import form.</li>
               <li>From a shell: <code>garminsync login --import FILE|DIR</code>.</li>
-              <li>With a service ticket from a browser sign-in: the ticket form, or
-                <code>garminsync login --ticket ST-…</code>.</li>
+              <li>With a service ticket from a browser sign-in: the ticket form, or <code
+                >garminsync login --ticket ST-…</code>.</li>
             </ul>
           </section>
         </div>
@@ -163,8 +163,9 @@ function ImportCard() {
           <input id="l-file" type="file" name="file" multiple accept=".json,application/json"
             aria-describedby="l-file-help" />
         </div>
-        <p id="l-file-help" class="muted small">Either <code>garmin_tokens.json</code> (python-garminconnect), or garth's
-          <code>oauth1_token.json</code> and <code>oauth2_token.json</code> chosen together.</p>
+        <p id="l-file-help"
+          class="muted small">Either <code>garmin_tokens.json</code> (python-garminconnect), or garth's <code
+          >oauth1_token.json</code> and <code>oauth2_token.json</code> chosen together.</p>
         <p class="actions"><button type="submit">Import</button></p>
       </form>
     </section>
@@ -177,8 +178,8 @@ function TicketCard() {
       <h2 id="tk-h">Log in with a service ticket</h2>
       <form method="post" action="/login/ticket">
         <p
-          class="muted small">Sign in on Garmin's mobile sign-in page in a browser, copy <code>serviceTicketId</code> from the
-          <code>/mobile/api/login</code> answer (developer tools, Network) and paste it here within a few minutes: a ticket
+          class="muted small">Sign in on Garmin's mobile sign-in page in a browser, copy <code>serviceTicketId</code> from the <code
+          >/mobile/api/login</code> answer (developer tools, Network) and paste it here within a few minutes: a ticket
           works once.</p>
         <div class="field field-wide">
           <label for="l-ticket">Service ticket</label>

@@ -99,8 +99,7 @@ export function LogsPage(p: LogsProps) {
             <input type="checkbox" id="confirm-clear" name="confirm" value="yes" required />
             <label for="confirm-clear">Yes, delete ${p.allTotal === 1
               ? "the 1 log row"
-              : `all ${fmtInt(p.allTotal)} log rows`}
-              (activities and health data are kept)</label>
+              : `all ${fmtInt(p.allTotal)} log rows`} (activities and health data are kept)</label>
           </p>
           <p class="actions"><button type="submit" class="danger">Clear logs</button></p>
         </form>

@@ -109,34 +109,36 @@ export function SettingsPage(p: SettingsProps) {
                 </dl>
               `}
           </section>
-        <${DelayCard} value=${p.requestDelayMs} max=${p.requestDelayMax} envDefault=${p.config.requestDelayMs} />
-        <section class="card" aria-labelledby="cfg-h">
-          <h2 id="cfg-h">Configuration</h2>
-          <p class="muted small">Set in the environment (or a <code>.env</code> file); restart GarminSync to change.</p>
-          <dl class="facts">
-            <dt>Default request delay</dt>
-            <dd>${p.config.requestDelayMs.toLocaleString(
-              "en-US",
-            )} ms <span class="muted small">(<code>GARMINSYNC_REQUEST_DELAY_MS</code>, used until one is saved here)</span></dd>
-            <dt>Data folder</dt>
-            <dd><code>${p.config
-              .dataDir}</code> <span class="muted small">(<code>GARMINSYNC_DATA_DIR</code>)</span></dd>
-            <dt>Database</dt>
-            <dd>${p.config.database} <span class="muted small">(<code>GARMINSYNC_DB_URL</code>)</span></dd>
-            <dt>Garmin servers</dt>
-            <dd>${p.config.garminUrl
-              ? html`<code>${p.config.garminUrl}</code> <span class="muted small">(<code>GARMINSYNC_GARMIN_URL</code>)</span>`
-              : "Garmin Connect"}</dd>
-            <dt>API token</dt>
-            <dd>${p.config.apiToken ? "required" : "not set (anyone who can reach this port can use it)"}
-                <span class="muted small">(<code>GARMINSYNC_API_TOKEN</code>)</span></dd>
-            <dt>Tokens at rest</dt>
-            <dd>${p.config.encryption ? "encrypted" : "not encrypted"} <span class="muted small">(<code
+        <div class="stack">
+          <${DelayCard} value=${p.requestDelayMs} max=${p.requestDelayMax} envDefault=${p.config.requestDelayMs} />
+          <section class="card" aria-labelledby="cfg-h">
+            <h2 id="cfg-h">Configuration</h2>
+            <p class="muted small">Set in the environment (or a <code>.env</code> file); restart GarminSync to change.</p>
+            <dl class="facts">
+              <dt>Default request delay</dt>
+              <dd>${p.config.requestDelayMs.toLocaleString(
+                "en-US",
+              )} ms <span class="muted small">(<code>GARMINSYNC_REQUEST_DELAY_MS</code>, used until one is saved here)</span></dd>
+              <dt>Data folder</dt>
+              <dd><code>${p.config
+                .dataDir}</code> <span class="muted small">(<code>GARMINSYNC_DATA_DIR</code>)</span></dd>
+              <dt>Database</dt>
+              <dd>${p.config.database} <span class="muted small">(<code>GARMINSYNC_DB_URL</code>)</span></dd>
+              <dt>Garmin servers</dt>
+              <dd>${p.config.garminUrl
+                ? html`<code>${p.config.garminUrl}</code> <span class="muted small">(<code>GARMINSYNC_GARMIN_URL</code>)</span>`
+                : "Garmin Connect"}</dd>
+              <dt>API token</dt>
+              <dd>${p.config.apiToken ? "required" : "not set (anyone who can reach this port can use it)"} <span
+                class="muted small">(<code>GARMINSYNC_API_TOKEN</code>)</span></dd>
+              <dt>Tokens at rest</dt>
+              <dd>${p.config.encryption ? "encrypted" : "not encrypted"} <span class="muted small">(<code
               >GARMINSYNC_SECRET_KEY</code>)</span></dd>
-            <dt>Default schedule</dt>
-            <dd><span class="muted small"><code>GARMINSYNC_SCHEDULE</code>, used until one is saved here</span></dd>
-          </dl>
-        </section>
+              <dt>Default schedule</dt>
+              <dd><span class="muted small"><code>GARMINSYNC_SCHEDULE</code>, used until one is saved here</span></dd>
+            </dl>
+          </section>
+        </div>
       </div>
       <//>
   `;

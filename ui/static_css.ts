@@ -67,6 +67,7 @@ code.break { white-space: normal; overflow-wrap: anywhere; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .3rem 1rem; margin: 0; }
 dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; overflow-wrap: anywhere; }
+dl.facts dd code { white-space: normal; overflow-wrap: anywhere; }
 
 .flash-region:empty { display: none; }
 .flash { border-radius: 8px; padding: .6rem .9rem; margin: 0 0 1rem; border: 1px solid; }
@@ -105,6 +106,7 @@ input, select, textarea, button { font: inherit; color: inherit; }
 input[type="text"], input[type="email"], input[type="password"], input[type="date"], input[type="number"],
   input[type="url"], select, textarea {
   border: 1px solid #8a96a3; border-radius: 6px; padding: .4rem .55rem; background: #fff; min-height: 2.3rem; max-width: 100%; }
+input[type="number"] { width: 12rem; }
 textarea { width: 100%; min-height: 8rem; font: .85rem ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 .btn, button { display: inline-flex; align-items: center; justify-content: center; gap: .35rem; border: 1px solid var(--accent);
   background: var(--accent); color: #fff; border-radius: 6px; padding: .4rem .85rem; min-height: 2.3rem; cursor: pointer;
