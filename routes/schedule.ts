@@ -1,6 +1,6 @@
 /**
  * GET/POST /api/schedule: the cron schedule, validated by croner, saved in the DB and applied at once by the
- * daemon's scheduler (or only saved when this process is not the daemon).
+ * daemon's scheduler (or only saved when this process is not the daemon); and the request delay (runtime settings).
  */
 import { Hono } from "hono";
 import type { AppDeps, Scheduler } from "../lib/deps.ts";
@@ -19,6 +19,7 @@ export function scheduleRoutes(deps: AppDeps): Hono {
     return {
       ...info,
       next_runs: info.enabled ? s.preview(info.cron_schedule, 5) : [],
+      request_delay_ms: deps.settings.requestDelayMs(),
       applied: deps.scheduler !== undefined,
     };
   }
@@ -27,9 +28,16 @@ export function scheduleRoutes(deps: AppDeps): Hono {
   app.post("/api/schedule", jsonBody(scheduleBody), async (c) => {
     const body = c.req.valid("json");
     const s = scheduler();
-    const current = await s.info();
-    // Throws InvalidInput (422, croner's reason) before anything is saved.
-    await s.update(body.enabled ?? current.enabled, body.cron_schedule ?? current.cron_schedule);
+    if (body.enabled !== undefined || body.cron_schedule !== undefined) {
+      const current = await s.info();
+      // Throws InvalidInput (422: croner's reason, or runs too close together) before anything is saved, so a bad
+      // cron leaves the request delay unchanged too.
+      await s.update(body.enabled ?? current.enabled, body.cron_schedule ?? current.cron_schedule);
+    }
+    if (body.request_delay_ms !== undefined) {
+      await deps.settings.setRequestDelayMs(body.request_delay_ms);
+      deps.log.info(`request delay set to ${body.request_delay_ms} ms`);
+    }
     return c.json(await answer(s));
   });
   return app;
@@ -41,18 +49,21 @@ export const scheduleDocs: ApiOperation[] = [
     method: "get",
     path: "/api/schedule",
     tags: ["schedule"],
-    summary: "The stored schedule and its next 5 run times",
+    summary: "The stored schedule, its next 5 run times and the request delay",
     responses: { 200: { description: "schedule", schema: scheduleAnswerSchema } },
   },
   {
     method: "post",
     path: "/api/schedule",
     tags: ["schedule"],
-    summary: "Save the schedule; the daemon applies it at once (no restart)",
+    summary: "Save the schedule and/or the request delay; the daemon applies them at once (no restart)",
     body: scheduleBody,
     responses: {
       200: { description: "saved (and applied when this is the daemon)", schema: scheduleAnswerSchema },
-      422: { description: "invalid body or cron expression (croner's reason); nothing was saved", schema: errorSchema },
+      422: {
+        description: "invalid body, cron expression (croner's reason) or runs closer than 5 minutes; nothing was saved",
+        schema: errorSchema,
+      },
     },
   },
 ];

@@ -73,13 +73,19 @@ export const plainSyncBody = z.strictObject({
   }).optional().describe("not accepted here (only health syncs take since)"),
 });
 
-/** Body of POST /api/schedule: either field may be left out to keep its current value. */
+/** Largest request delay that can be set (10 minutes between two requests to Garmin). */
+export const MAX_REQUEST_DELAY_MS = 600_000;
+
+/** Body of POST /api/schedule: every field may be left out to keep its current value (but one must be there). */
 export const scheduleBody = z.strictObject({
   enabled: z.boolean().optional().describe("whether scheduled runs happen"),
   cron_schedule: z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters").optional()
-    .describe("cron expression (5 or 6 fields), validated by croner"),
-}).refine((b) => b.enabled !== undefined || b.cron_schedule !== undefined, {
-  message: "send enabled, cron_schedule or both",
+    .describe("cron expression (5 or 6 fields), validated by croner; runs at least 5 minutes apart"),
+  request_delay_ms: z.number().int("must be a whole number of milliseconds").min(0, "must not be negative")
+    .max(MAX_REQUEST_DELAY_MS, `must be at most ${MAX_REQUEST_DELAY_MS}`).optional()
+    .describe("least time between two requests to Garmin, in ms; applies at once, also to a running sync"),
+}).refine((b) => b.enabled !== undefined || b.cron_schedule !== undefined || b.request_delay_ms !== undefined, {
+  message: "send at least one of enabled, cron_schedule, request_delay_ms",
 });
 
 export const logStatus = z.enum(["running", "success", "error", "partial", "interrupted", "skipped"]);
@@ -148,6 +154,7 @@ export const scheduleInfoSchema = z.object({
 
 export const scheduleAnswerSchema = scheduleInfoSchema.extend({
   next_runs: z.array(isoTime).describe("the next 5 run times (empty when disabled)"),
+  request_delay_ms: z.number().int().describe("least time between two requests to Garmin, in ms"),
   applied: z.boolean().describe("true when a running daemon applied it at once; false when only saved"),
 }).meta({ id: "Schedule" });
 
@@ -180,6 +187,7 @@ export const statusSchema = z.object({
     schedule: z.string(),
     next_run: isoTime.nullable(),
     last_run: isoTime.nullable(),
+    request_delay_ms: z.number().int().describe("least time between two requests to Garmin, in ms"),
   }),
   sync: syncJobSchema,
   recent_logs: z.array(logRowSchema),

@@ -23,6 +23,7 @@ export function statusRoutes(deps: AppDeps): Hono {
         schedule: schedule.cron_schedule,
         next_run: schedule.next_run,
         last_run: schedule.last_run,
+        request_delay_ms: deps.settings.requestDelayMs(),
       },
       sync: deps.jobs.status(),
       recent_logs: logs.rows,

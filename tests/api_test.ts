@@ -271,3 +271,56 @@ Deno.test("[api] no password or Garmin token appears in any answer or log line",
     for (const s of secrets) assert(!t.includes(s), `a secret leaked in: ${t.slice(0, 160)}`);
   }
 });
+
+Deno.test("[api] POST /api/schedule sets request_delay_ms at once; GET /api/schedule and /api/status show it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "gs_api_" });
+  try {
+    {
+      await using f = await apiFixture({ dir });
+      const before = await expectJson(await f.app.request("/api/schedule"), 200);
+      assertEquals(before.request_delay_ms, 0, "GARMINSYNC_REQUEST_DELAY_MS of the fixture");
+      const saved = await expectJson(
+        await f.app.request("/api/schedule", jsonInit("POST", { request_delay_ms: 1500 })),
+        200,
+      );
+      assertEquals(saved.request_delay_ms, 1500);
+      assertEquals(saved.cron_schedule, "0 */6 * * *", "the schedule is left as it was");
+      assertEquals(f.deps.settings.requestDelayMs(), 1500);
+      const st = await expectJson(await f.app.request("/api/status"), 200);
+      assertEquals((st.daemon as { request_delay_ms: number }).request_delay_ms, 1500);
+
+      const cases: [unknown, RegExp][] = [
+        [-1, /request_delay_ms: must not be negative/],
+        [600_001, /request_delay_ms: must be at most 600000/],
+        [1.5, /request_delay_ms: must be a whole number/],
+        ["100", /request_delay_ms: .*expected number/],
+      ];
+      for (const [value, re] of cases) {
+        const body = await expectJson(
+          await f.app.request("/api/schedule", jsonInit("POST", { request_delay_ms: value })),
+          422,
+        );
+        assertMatch(String(body.error), re, String(value));
+      }
+      const none = await expectJson(await f.app.request("/api/schedule", jsonInit("POST", {})), 422);
+      assertStringIncludes(String(none.error), "send at least one of enabled, cron_schedule, request_delay_ms");
+      // A bad cron in the same body: nothing is saved, the delay included.
+      await expectJson(
+        await f.app.request("/api/schedule", jsonInit("POST", { cron_schedule: "61 * * * *", request_delay_ms: 9 })),
+        422,
+      );
+      assertEquals(f.deps.settings.requestDelayMs(), 1500);
+      const both = await expectJson(
+        await f.app.request("/api/schedule", jsonInit("POST", { cron_schedule: "0 3 * * *", request_delay_ms: 2500 })),
+        200,
+      );
+      assertEquals([both.cron_schedule, both.request_delay_ms], ["0 3 * * *", 2500]);
+    }
+    // Stored: a new process on the same data folder starts with it.
+    await using again = await apiFixture({ dir });
+    assertEquals(again.deps.settings.requestDelayMs(), 2500);
+    assertEquals((await expectJson(await again.app.request("/api/schedule"), 200)).request_delay_ms, 2500);
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});

@@ -77,7 +77,7 @@ Deno.test("[openapi] request parameters come from the validating schemas (strict
     content: Record<string, { schema: Record<string, unknown> }>;
   }).content["application/json"].schema;
   assertEquals(body.additionalProperties, false);
-  assertEquals(Object.keys(body.properties as object).sort(), ["cron_schedule", "enabled"]);
+  assertEquals(Object.keys(body.properties as object).sort(), ["cron_schedule", "enabled", "request_delay_ms"]);
   const fit = doc.paths["/api/activities/{id}/fit"].get.parameters as { name: string; in: string; required: boolean }[];
   assertEquals(fit.map((p) => [p.name, p.in, p.required]), [["id", "path", true]]);
 });
