@@ -7,6 +7,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppDeps } from "../lib/deps.ts";
+import { errorSchema } from "./schemas.ts";
 
 /** One documented response. */
 export interface ApiResponseDoc {
@@ -94,6 +95,23 @@ export function buildOpenApi(operations: ApiOperation[], info: { title: string; 
           : r.contentType
           ? { content: { [r.contentType]: { schema: { type: "string", format: "binary" } } } }
           : {}),
+      };
+    }
+    if (op.body) {
+      // Every body route shares the body guard's answers (routes/validation.ts `bodyGuard`).
+      if (!op.formBody) {
+        const bad = "the body is not valid JSON, or not JSON at all (send Content-Type: application/json)";
+        const own = responses["400"] as Json | undefined;
+        responses["400"] = own ? { ...own, description: `${own.description}; or ${bad}` } : {
+          description: bad,
+          content: { "application/json": { schema: toSchema(errorSchema, "output", components) } },
+        };
+      }
+      responses["413"] ??= {
+        description: "the body is larger than 64 KiB",
+        ...(op.formBody
+          ? {}
+          : { content: { "application/json": { schema: toSchema(errorSchema, "output", components) } } }),
       };
     }
     if (!op.open) {

@@ -3,7 +3,7 @@
  * path answers (no "no route" 404).
  */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { apiFixture, expectJson, seedActivities } from "./fixtures/api/deps.ts";
+import { apiFixture, expectJson, jsonInit, seedActivities } from "./fixtures/api/deps.ts";
 import { unknownRouteMessage } from "../routes/errors.ts";
 
 type Doc = {
@@ -114,4 +114,99 @@ Deno.test("[openapi] every route the app serves is described, and every describe
     assert(res.status !== 405, `${key} answers 405`);
     assert(res.status < 500 || res.status === 503, `${key} answered ${res.status}: ${text.slice(0, 200)}`);
   }
+});
+
+Deno.test("[openapi] every route with a body lists 400 (not JSON) and 413 (over 64 KiB), and answers them", async () => {
+  await using f = await apiFixture();
+  const doc = await expectJson(await f.app.request("/openapi.json"), 200) as unknown as Doc;
+  let checked = 0;
+  for (const [path, ops] of Object.entries(doc.paths)) {
+    for (const [method, op] of Object.entries(ops)) {
+      if (!op.requestBody) continue;
+      const responses = op.responses as Record<string, unknown>;
+      assert(responses["413"], `${method} ${path} lists 413`);
+      const form = JSON.stringify(op.requestBody).includes("x-www-form-urlencoded");
+      if (form) continue;
+      assert(responses["400"], `${method} ${path} lists 400`);
+      checked++;
+      const url = path.replace("{id}", "1");
+      const bad = await f.app.request(url, jsonInit(method.toUpperCase(), '{"x": '));
+      await expectJson(bad, 400);
+      const big = await f.app.request(url, jsonInit(method.toUpperCase(), JSON.stringify({ x: "y".repeat(70_000) })));
+      await expectJson(big, 413);
+    }
+  }
+  assert(checked >= 8, `body routes checked: ${checked}`);
+  assertEquals(f.deps.jobs.status().status, "idle");
+});
+
+/** The method+path pairs of README.md's API table (under "## Daemon, API and dashboard"), /session* left out. */
+function readmeApiRoutes(readme: string): Set<string> {
+  const start = readme.indexOf("## Daemon, API and dashboard");
+  assert(start >= 0, 'README.md has a "## Daemon, API and dashboard" section');
+  const rest = readme.slice(start + 3);
+  const end = rest.search(/^## /m);
+  const section = end >= 0 ? rest.slice(0, end) : rest;
+  const out = new Set<string>();
+  for (const line of section.split("\n")) {
+    if (!/^\| `(GET|POST|DELETE)/.test(line)) continue;
+    const firstCell = line.slice(1).split(/(?<!\\)\|/)[0];
+    let method = "";
+    for (const [, code] of firstCell.matchAll(/`([^`]+)`/g)) {
+      const m = code.trim().match(/^(GET|POST|PUT|PATCH|DELETE)\s+(\S+)$/);
+      let path: string;
+      if (m) {
+        method = m[1];
+        path = m[2];
+      } else if (code.startsWith("/") && method) {
+        path = code.trim();
+      } else {
+        continue; // a body hint such as `{enabled, cron_schedule}`
+      }
+      path = path.split("?")[0];
+      if (!path.startsWith("/session")) out.add(`${method} ${path}`);
+    }
+  }
+  return out;
+}
+
+Deno.test("[openapi] readmeApiRoutes reads methods, comma-separated paths, queries and body hints", () => {
+  const md = [
+    "## Daemon, API and dashboard",
+    "| method, path | answer |",
+    "| --- | --- |",
+    "| `POST /a/x`, `/a/y` | 202 |",
+    "| `GET /api/logs?status&page`, `DELETE /api/logs` | paged |",
+    "| `GET /api/activities?filter=all\\|missing`, `GET /api/activities/{id}/fit` | x |",
+    "| `POST /api/schedule` `{enabled, cron_schedule}` | 200 |",
+    "| `GET /session` | form |",
+    "## Docker",
+    "| `GET /not/here` | x |",
+  ].join("\n");
+  assertEquals(
+    [...readmeApiRoutes(md)].sort(),
+    [
+      "DELETE /api/logs",
+      "GET /api/activities",
+      "GET /api/activities/{id}/fit",
+      "GET /api/logs",
+      "POST /a/x",
+      "POST /a/y",
+      "POST /api/schedule",
+    ],
+  );
+});
+
+Deno.test("[openapi] README.md's API table and /openapi.json list the same routes (/session* aside)", async () => {
+  await using f = await apiFixture();
+  const doc = await expectJson(await f.app.request("/openapi.json"), 200) as unknown as Doc;
+  const described = new Set<string>();
+  for (const [path, ops] of Object.entries(doc.paths)) {
+    if (path.startsWith("/session")) continue;
+    for (const m of Object.keys(ops)) described.add(`${m.toUpperCase()} ${path}`);
+  }
+  const readme = readmeApiRoutes(await Deno.readTextFile(new URL("../README.md", import.meta.url)));
+  const notInReadme = [...described].filter((r) => !readme.has(r)).sort();
+  const notServed = [...readme].filter((r) => !described.has(r)).sort();
+  assertEquals({ notInReadme, notServed }, { notInReadme: [], notServed: [] });
 });
