@@ -306,3 +306,53 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "[browser] behind an API token: the token form once, then Sign out in the header (phone width) ends the session",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await Deno.mkdir(OUTPUT, { recursive: true });
+    const token = "browser-token-5678";
+    const f = await uiFixture({ env: { GARMINSYNC_API_TOKEN: token } });
+    const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, f.app.fetch);
+    const base = `http://127.0.0.1:${server.addr.port}`;
+    let browser: Browser | undefined;
+    try {
+      browser = await launch();
+      const context = await browser.newContext({ viewport: { width: 375, height: 800 } });
+      const page = await context.newPage();
+      page.setDefaultTimeout(10_000);
+      const errors = watchErrors(page);
+      await page.goto(base + "/logs");
+      await page.waitForURL(/\/session\?next=%2Flogs$/);
+      await page.getByLabel("Access token").fill(token);
+      await page.getByRole("button", { name: "Continue" }).click();
+      await page.waitForURL(base + "/logs");
+      const signOut = page.getByRole("button", { name: "Sign out" });
+      assert(await signOut.isVisible(), "Sign out is visible");
+      const box = (await signOut.boundingBox())!;
+      const header = (await page.locator("header.top").boundingBox())!;
+      assert(box.x >= 0 && box.x + box.width <= 375, `Sign out at ${box.x}+${box.width}px on a 375px screen`);
+      assert(box.y >= header.y && box.y + box.height <= header.y + header.height, "Sign out sits in the header");
+      // On a phone it shares the brand's row instead of taking a row of its own below the nav.
+      const brand = (await page.locator(".brand").boundingBox())!;
+      assert(box.y < brand.y + brand.height && brand.y < box.y + box.height, "Sign out is beside the brand");
+      await page.goto(base + "/");
+      await page.screenshot({ path: `${OUTPUT}overview-token-phone.png`, fullPage: true });
+      await signOut.click();
+      await page.waitForURL(/\/session$/);
+      assertEquals((await context.cookies()).filter((c) => c.name === "gs_session").length, 0);
+      // The session is gone: the pages ask for the token again.
+      await page.goto(base + "/");
+      await page.waitForURL(/\/session\?next=%2F$/);
+      assertEquals(errors, []);
+      await context.close();
+    } finally {
+      await browser?.close();
+      await server.shutdown();
+      await f.close();
+    }
+  },
+});

@@ -206,6 +206,9 @@ footer.bottom { max-width: 1180px; margin: 1rem auto 2rem; padding: .75rem 1rem;
 @media (max-width: 600px) {
   body { font-size: 15px; }
   main { padding: .75rem; }
+  /* Brand and "Sign out" share the first row; the nav wraps below them. */
+  header.top .signout { order: 1; }
+  nav.main { order: 2; flex-basis: 100%; }
   h1 { font-size: 1.25rem; }
   .card { padding: .8rem; }
   .stat dd { font-size: 1.3rem; }
