@@ -239,13 +239,14 @@ Deno.test("[api] retry: a failed activity goes back to missing and an activities
   assertEquals(after.state, "downloaded");
 });
 
-Deno.test("[api] no password or Garmin token appears in any answer or log line", async () => {
+Deno.test("[api] no password or Garmin token appears in any answer, page or log line", async () => {
   await using f = await simFixture({ activities: 3, healthDays: 2, workouts: 1 });
   const req = (p: string, i?: RequestInit) => Promise.resolve(f.app.request(p, i));
   await expectJson(await req("/api/sync/trigger", { method: "POST" }), 202);
   const texts: string[] = [];
   while (f.deps.jobs.running()) {
     texts.push(await (await req("/garmin/sync/status")).text());
+    texts.push(await (await req("/")).text());
     await new Promise((r) => setTimeout(r, 20));
   }
   for (
@@ -259,14 +260,40 @@ Deno.test("[api] no password or Garmin token appears in any answer or log line",
       "/api/workouts",
       "/garmin/auth/status",
       "/openapi.json",
+      // every dashboard page
+      "/",
+      "/activities",
+      "/health",
+      "/logs",
+      "/settings",
+      "/login",
     ]
-  ) texts.push(await (await req(p)).text());
-  texts.push(
-    await (await req("/garmin/auth/login", jsonInit("POST", { email: "x@y.z", password: "wrong-pw-123" })))
-      .text(),
-  );
-  const secrets = f.sim.issuedSecrets().filter((s) => s.length >= 6);
-  assert(secrets.length >= 3, "the simulator issued tokens");
+  ) {
+    const res = await req(p);
+    assertEquals(res.status, 200, p);
+    texts.push(await res.text());
+  }
+  const issued = f.sim.issuedSecrets();
+  const ticket = issued.find((s) => s.startsWith("ST-"));
+  const token = issued.find((s) => !s.startsWith("ST-") && !s.startsWith("ey") && s !== f.sim.account.password);
+  assert(ticket && token, "the login used a ticket and got tokens");
+  // Error answers of the auth routes, fed the real (spent) ticket and real tokens.
+  const errors: [string, unknown][] = [
+    ["/garmin/auth/login", { email: "x@y.z", password: "wrong-pw-123" }],
+    ["/garmin/auth/login", { email: f.sim.account.email, password: `${f.sim.account.password}x` }],
+    ["/garmin/auth/ticket", { ticket }],
+    ["/garmin/auth/ticket", { ticket: `${ticket}!` }],
+    ["/garmin/auth/import", { di_token: "not-a-jwt", di_refresh_token: token }],
+    ["/garmin/auth/import", { di_token: token, di_refresh_token: token, extra: token }],
+    ["/garmin/auth/import", { oauth1: { oauth_token: token }, oauth2: { access_token: token } }],
+  ];
+  for (const [path, body] of errors) {
+    const res = await req(path, jsonInit("POST", body));
+    assert(res.status >= 400, `${path} ${JSON.stringify(body).slice(0, 60)} should fail, got ${res.status}`);
+    texts.push(await res.text());
+  }
+  const secrets = issued.filter((s) => s.length > 0);
+  assert(secrets.length >= 4, "the simulator issued tokens");
   for (const t of [...texts, ...f.logLines]) {
     for (const s of secrets) assert(!t.includes(s), `a secret leaked in: ${t.slice(0, 160)}`);
   }
