@@ -7,6 +7,7 @@ import { waitFor } from "./fixtures/api/deps.ts";
 import { startSimulator } from "../sim/server.ts";
 import { openDb } from "../db/client.ts";
 import { listLogs } from "../db/logs.ts";
+import { fitProblem } from "../sync/fit.ts";
 import {
   isLiveDaemon,
   pidFilePath,
@@ -312,6 +313,72 @@ Deno.test("[daemon] SIGTERM mid-sync: exit 0 within 10 s, the row says interrupt
       } finally {
         stopChild(d);
         await d.status;
+      }
+    });
+  } finally {
+    await sim.close();
+  }
+});
+
+Deno.test("[daemon] SIGKILL mid-sync, then a restart: idle, the old row interrupted, every FIT file whole", async () => {
+  const sim = await startSimulator({ activities: 30, downloadDelayMs: 200 });
+  try {
+    await withTempDir(async (dir) => {
+      const env = envFor(dir, { GARMINSYNC_GARMIN_URL: sim.url });
+      const first = spawnMain(["daemon", "--start", "--port", "0"], env);
+      let base = "";
+      try {
+        const info = await waitReady(dir, first);
+        base = `http://127.0.0.1:${info.port}`;
+        const login = await fetch(`${base}/garmin/auth/login`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ email: sim.account.email, password: sim.account.password }),
+        });
+        assertEquals(login.status, 200, await login.text());
+        const start = await fetch(`${base}/garmin/activities`, { method: "POST" });
+        assertEquals(start.status, 202);
+        await start.body?.cancel();
+        await waitFor(async () => (await (await fetch(`${base}/garmin/sync/status`)).json()).items_done >= 2, 15_000);
+        first.child.kill("SIGKILL"); // no shutdown code runs: the PID file and a `running` row stay behind
+        assertEquals((await first.status).signal, "SIGKILL");
+      } finally {
+        stopChild(first);
+        await first.status;
+      }
+      assertEquals((await readPidFile(pidFilePath(dir)))?.pid, first.child.pid, "the dead daemon's PID file is left");
+
+      const second = spawnMain(["daemon", "--start", "--port", "0"], env);
+      try {
+        const info = await waitReady(dir, second);
+        assertEquals(info.pid, second.child.pid);
+        base = `http://127.0.0.1:${info.port}`;
+        const status = await (await fetch(`${base}/garmin/sync/status`)).json();
+        assertEquals([status.status, status.job_type, status.progress], ["idle", null, 0]);
+        const logs = await (await fetch(`${base}/api/logs?operation=activities`)).json();
+        assertEquals(logs.items[0].status, "interrupted", JSON.stringify(logs.items[0]));
+        assert(logs.items[0].finished_at !== null);
+
+        // A file with a final name is always whole (temp files may be left by the kill; never a torn .fit).
+        const db = await openDb(`file:${dir}/garmin.db`);
+        try {
+          const rows = await db.execute("SELECT file_name, file_size FROM activities WHERE state = 'downloaded'");
+          for (const r of rows.rows) assertEquals((await Deno.stat(`${dir}/${r.file_name}`)).size, Number(r.file_size));
+        } finally {
+          db.close();
+        }
+        let fits = 0;
+        for await (const e of Deno.readDir(dir)) {
+          if (!/^activity_.*\.fit$/.test(e.name)) continue;
+          fits++;
+          assertEquals(fitProblem(await Deno.readFile(`${dir}/${e.name}`)), null, e.name);
+        }
+        assert(fits >= 2, `${fits} FIT files before the kill`);
+        second.child.kill("SIGTERM");
+        assertEquals((await second.status).code, 0, second.output());
+      } finally {
+        stopChild(second);
+        await second.status;
       }
     });
   } finally {
