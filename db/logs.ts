@@ -32,11 +32,89 @@ function toRow(r: Record<string, unknown>): SyncLogRow {
   };
 }
 
-/** Writes a 'running' row for a run that starts now; returns its id. */
-export async function startLog(db: Db, operation: string, now = new Date()): Promise<number> {
+/** The process that writes a 'running' row: its pid, host name and kernel start time (null where unknown). */
+export interface LogOwner {
+  pid: number;
+  host: string | null;
+  start_ticks: number | null;
+}
+
+// Reads a file only when read access is already granted, so probing never prompts for a permission.
+function readGranted(path: string): string | null {
+  try {
+    if (Deno.permissions.querySync({ name: "read", path }).state !== "granted") return null;
+    return Deno.readTextFileSync(path);
+  } catch {
+    return null;
+  }
+}
+
+/** Linux: the process's state letter and start time in clock ticks since boot, or null (no such process, no /proc). */
+function procStat(pid: number): { state: string; start_ticks: number | null } | null {
+  const stat = readGranted(`/proc/${pid}/stat`);
+  if (stat === null) return null;
+  // Field 2 (the command name) is in parentheses and may hold spaces or ")": count from the last ")".
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[22 - 3]);
+  return { state: fields[0] ?? "", start_ticks: Number.isSafeInteger(ticks) && ticks >= 0 ? ticks : null };
+}
+
+function hostName(): string | null {
+  // The kernel's host name, as gethostname() (Deno.hostname) gives it, but readable without --allow-sys.
+  const fromProc = readGranted("/proc/sys/kernel/hostname")?.trim();
+  if (fromProc) return fromProc;
+  try {
+    if (Deno.permissions.querySync({ name: "sys", kind: "hostname" }).state === "granted") return Deno.hostname();
+  } catch { /* not available */ }
+  return null;
+}
+
+// An unknown host name (no permission to read it) might be this host: the pid and its start time then decide.
+function sameHost(a: LogOwner, b: LogOwner): boolean {
+  return a.host === null || b.host === null || a.host === b.host;
+}
+
+/** Process `pid` (default: this one) as the owner of the rows it writes. */
+export function currentLogOwner(pid = Deno.pid): LogOwner {
+  return { pid, host: hostName(), start_ticks: procStat(pid)?.start_ticks ?? null };
+}
+
+/**
+ * Whether the process that wrote a row still runs: true or false when this host can tell, null when it cannot
+ * (another host, or neither /proc nor a permitted signal probe). Only called for another pid than our own.
+ */
+export function ownerAlive(row: LogOwner, self: LogOwner): boolean | null {
+  if (!sameHost(row, self)) return null;
+  const stat = procStat(row.pid);
+  if (stat) {
+    if (stat.state === "Z" || stat.state === "X") return false;
+    // A different start time: the pid now belongs to a later process, the writer is gone.
+    return row.start_ticks === null || stat.start_ticks === null || stat.start_ticks === row.start_ticks;
+  }
+  if (readGranted("/proc/self/stat") !== null) return false; // /proc works here and has no such process
+  try {
+    if (Deno.permissions.querySync({ name: "run" }).state !== "granted") return null;
+    // No /proc (macOS): SIGCONT only resumes a stopped process, so it is a harmless existence probe.
+    Deno.kill(row.pid, "SIGCONT");
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    if (e instanceof Deno.errors.PermissionDenied) return true; // exists, owned by another user
+    return null;
+  }
+}
+
+/** Writes a 'running' row for a run that starts now, owned by this process; returns its id. */
+export async function startLog(
+  db: Db,
+  operation: string,
+  now = new Date(),
+  owner: LogOwner = currentLogOwner(),
+): Promise<number> {
   const r = await db.execute({
-    sql: "INSERT INTO sync_logs (timestamp, operation, status) VALUES (?, ?, 'running')",
-    args: [now.toISOString(), operation],
+    sql: "INSERT INTO sync_logs (timestamp, operation, status, pid, host, pid_start_ticks) " +
+      "VALUES (?, ?, 'running', ?, ?, ?)",
+    args: [now.toISOString(), operation, owner.pid, owner.host, owner.start_ticks],
   });
   return Number(r.lastInsertRowid);
 }
@@ -67,6 +145,94 @@ export async function finishLog(
       id,
     ],
   });
+}
+
+/** The counts a run's row carries. */
+export interface LogCounts {
+  activities_processed: number;
+  activities_downloaded: number;
+  items_processed: number;
+}
+
+/** Sets the counts of a row that is still running (a finished row is left as its run finished it). */
+export async function updateLogCounts(db: Db, id: number, c: LogCounts): Promise<void> {
+  await db.execute({
+    sql: "UPDATE sync_logs SET activities_processed = ?, activities_downloaded = ?, items_processed = ? " +
+      "WHERE id = ? AND status = 'running'",
+    args: [c.activities_processed, c.activities_downloaded, c.items_processed, id],
+  });
+}
+
+/** Keeps a running row's counts current without a write per item; see `createLogCountWriter`. */
+export interface LogCountWriter {
+  /** The run's totals so far; written at once after `everyItems` more items or `everyMs` since the last write. */
+  update(c: LogCounts): void;
+  /** Stops the timer and waits for a write in flight (the run's finishLog writes the final counts). */
+  close(): Promise<void>;
+}
+
+/**
+ * Writes a running row's counts as the run goes, at most one write at a time: when `everyItems` (10) items were
+ * done since the last write, or, for a slow trickle, `everyMs` (2 s) after it, so a killed run's row is at most that
+ * far behind. Write errors go to `onError` and never stop the run.
+ */
+export function createLogCountWriter(
+  db: Db,
+  id: number,
+  o: { everyItems?: number; everyMs?: number; onError?: (e: unknown) => void } = {},
+): LogCountWriter {
+  const everyItems = o.everyItems ?? 10, everyMs = o.everyMs ?? 2000;
+  let written: LogCounts = { activities_processed: 0, activities_downloaded: 0, items_processed: 0 };
+  let latest = written;
+  let lastWrite = Date.now();
+  let inFlight: Promise<void> | null = null;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let closed = false;
+
+  const moved = (c: LogCounts) =>
+    Math.max(c.activities_processed - written.activities_processed, c.items_processed - written.items_processed);
+  const same = (a: LogCounts, b: LogCounts) =>
+    a.activities_processed === b.activities_processed && a.activities_downloaded === b.activities_downloaded &&
+    a.items_processed === b.items_processed;
+
+  function write() {
+    clearTimeout(timer);
+    timer = undefined;
+    if (closed || inFlight || same(latest, written)) return;
+    const c = latest;
+    lastWrite = Date.now();
+    inFlight = updateLogCounts(db, id, c).then(
+      () => {
+        written = c;
+      },
+      (e) => o.onError?.(e),
+    ).finally(() => {
+      inFlight = null;
+      // Counts that came in meanwhile are written by the next update or the timer.
+      if (!same(latest, written)) schedule();
+    });
+  }
+
+  function schedule() {
+    if (closed || timer !== undefined) return;
+    timer = setTimeout(write, Math.max(0, lastWrite + everyMs - Date.now()));
+  }
+
+  return {
+    update(c) {
+      if (closed) return;
+      latest = c;
+      if (same(c, written)) return;
+      if (!inFlight && (moved(c) >= everyItems || Date.now() - lastWrite >= everyMs)) write();
+      else schedule();
+    },
+    async close() {
+      closed = true;
+      clearTimeout(timer);
+      timer = undefined;
+      await inFlight;
+    },
+  };
 }
 
 /** A one-shot row (e.g. a scheduled run 'skipped' because a sync was running); returns its id. */
@@ -115,13 +281,42 @@ export async function clearLogs(db: Db): Promise<number> {
   return r.rowsAffected;
 }
 
-/** Marks rows left 'running' by a process that died as 'interrupted'; called at start-up. Returns how many. */
-export async function markRunningLogsInterrupted(db: Db, now = new Date()): Promise<number> {
+/**
+ * Marks rows left 'running' by a process that is gone as 'interrupted'; called when a job manager starts. A row
+ * whose process still runs on this host (the daemon's live sync while the CLI syncs) is left alone, and so is one
+ * written on another host (sharing a remote database), which cannot be probed. Rows without an owner (written
+ * before owners were recorded), with this process's own pid (it has started no run yet, so a pid reused after a
+ * restart), or whose owner cannot be probed here are marked, as before. Returns how many were marked.
+ */
+export async function markRunningLogsInterrupted(
+  db: Db,
+  now = new Date(),
+  self: LogOwner = currentLogOwner(),
+): Promise<number> {
+  const running = await db.execute(
+    "SELECT id, pid, host, pid_start_ticks FROM sync_logs WHERE status = 'running'",
+  );
+  const dead: number[] = [];
+  for (const r of running.rows) {
+    const pid = r.pid === null || r.pid === undefined ? null : Number(r.pid);
+    const host = r.host === null || r.host === undefined ? null : String(r.host);
+    const owner = { pid: pid ?? 0, host, start_ticks: null as number | null };
+    if (pid === null || pid === self.pid && sameHost(owner, self)) {
+      dead.push(Number(r.id));
+      continue;
+    }
+    owner.start_ticks = r.pid_start_ticks === null || r.pid_start_ticks === undefined
+      ? null
+      : Number(r.pid_start_ticks);
+    const alive = ownerAlive(owner, self);
+    if (alive === false || alive === null && sameHost(owner, self)) dead.push(Number(r.id));
+  }
+  if (!dead.length) return 0;
   const r = await db.execute({
     sql: "UPDATE sync_logs SET status = 'interrupted', finished_at = ?, " +
       "message = COALESCE(message, 'the process stopped before this run finished; it resumes on the next run') " +
-      "WHERE status = 'running'",
-    args: [now.toISOString()],
+      `WHERE status = 'running' AND id IN (${dead.map(() => "?").join(", ")})`,
+    args: [now.toISOString(), ...dead],
   });
   return r.rowsAffected;
 }

@@ -131,6 +131,9 @@ export async function downloadMissing(ctx: SyncContext, reporter: ProgressReport
   };
   reporter.setTotal(todo.length);
   let unavailableInARow = 0;
+  // Running totals for the run's log row, sent before each progress step so a killed run's row is true.
+  const tally = () =>
+    reporter.counts?.({ activities_processed: result.attempted, activities_downloaded: result.downloaded });
   for (const a of todo) {
     if (signal.aborted) break;
     result.attempted++;
@@ -146,6 +149,7 @@ export async function downloadMissing(ctx: SyncContext, reporter: ProgressReport
       }, clock());
       result.downloaded++;
       unavailableInARow = 0;
+      tally();
       reporter.advance(1, `downloaded ${name}`);
     } catch (e) {
       if (signal.aborted) break;
@@ -153,6 +157,7 @@ export async function downloadMissing(ctx: SyncContext, reporter: ProgressReport
         await markNoFile(ctx.db, a.activity_id, `Garmin has no original file for this activity (${why(e)})`, clock());
         result.no_file++;
         unavailableInARow = 0;
+        tally();
         reporter.advance(1, `activity ${a.activity_id} has no original file (manual entry?)`);
         continue;
       }
@@ -162,6 +167,7 @@ export async function downloadMissing(ctx: SyncContext, reporter: ProgressReport
       result.failed++;
       result.errors.push({ activity_id: a.activity_id, error: message });
       ctx.log.warn(`activity ${a.activity_id} download failed: ${message}`);
+      tally();
       reporter.advance(1, `activity ${a.activity_id} failed: ${message}`);
       if (e instanceof GarminUnavailable && ++unavailableInARow >= MAX_UNAVAILABLE_IN_A_ROW) {
         throw new GarminUnavailable(

@@ -31,6 +31,11 @@ export interface ProgressReporter {
    * (e.g. one of a day's requests), or, before any total is set, through the listing that finds the items.
    */
   partial?(fraction: number, details?: string): void;
+  /**
+   * Optional running totals of this phase so far (not increments), so the run's log row holds true numbers even
+   * when the process is killed before the run ends.
+   */
+  counts?(c: { activities_processed?: number; activities_downloaded?: number }): void;
   /** Aborted when the process shuts down: stop at the next safe point. */
   readonly signal: AbortSignal;
 }

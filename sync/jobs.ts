@@ -5,7 +5,14 @@
 import type { Db } from "../db/client.ts";
 import type { Logger } from "../lib/log.ts";
 import { InvalidInput, SyncAlreadyRunning, SyncInterrupted } from "../lib/errors.ts";
-import { finishLog, type LogStatus, markRunningLogsInterrupted, startLog } from "../db/logs.ts";
+import {
+  createLogCountWriter,
+  finishLog,
+  type LogCountWriter,
+  type LogStatus,
+  markRunningLogsInterrupted,
+  startLog,
+} from "../db/logs.ts";
 import type { JobKind, JobManager, ProgressReporter, SyncJob } from "./job_types.ts";
 
 /** What one sync service does; it reports through `reporter` and stops at a safe point when its signal aborts. */
@@ -134,19 +141,32 @@ export function createJobManager(o: {
     let finished = false;
     // Items finished in earlier phases of a full sync, so items_done/total count across phases.
     let itemsBefore = 0;
+    // The current phase's running totals, written to the log row as the run goes (see liveCounts).
+    let phaseCounts = { activities_processed: 0, activities_downloaded: 0, items_processed: 0 };
+    let counter: LogCountWriter | null = null;
     const isCurrent = () => generation === gen && !finished;
+
+    function liveCounts() {
+      counter?.update({
+        activities_processed: counts.activities_processed + phaseCounts.activities_processed,
+        activities_downloaded: counts.activities_downloaded + phaseCounts.activities_downloaded,
+        items_processed: counts.items_processed + phaseCounts.items_processed,
+      });
+    }
 
     async function finish(status: LogStatus, text: string | null) {
       if (finished) return;
       finished = true;
       if (logId === null) return;
+      await counter?.close();
       try {
-        await finishLog(
-          o.db,
-          logId,
-          { status, message: text === null ? null : o.log.redact(text), ...counts },
-          clock(),
-        );
+        // The phase cut short by a failure or an interruption counts too.
+        const total = {
+          activities_processed: counts.activities_processed + phaseCounts.activities_processed,
+          activities_downloaded: counts.activities_downloaded + phaseCounts.activities_downloaded,
+          items_processed: counts.items_processed + phaseCounts.items_processed,
+        };
+        await finishLog(o.db, logId, { status, message: text === null ? null : o.log.redact(text), ...total }, clock());
       } catch (e) {
         o.log.error(`could not record the end of sync ${kind} in the log: ${message(e)}`);
       }
@@ -156,6 +176,9 @@ export function createJobManager(o: {
     try {
       await ready;
       logId = await startLog(o.db, kind, startedAt);
+      counter = createLogCountWriter(o.db, logId, {
+        onError: (e) => o.log.warn(`could not record the sync's progress counts in the log: ${message(e)}`),
+      });
       o.log.info(`sync ${kind} started${trigger ? ` (${trigger})` : ""}`);
       let phaseStart = 0;
       for (const phase of phases) {
@@ -163,6 +186,7 @@ export function createJobManager(o: {
         const weight = kind === "full" ? FULL_WEIGHTS[phase] : 1;
         const phaseEnd = Math.min(1, phaseStart + weight);
         const tracker = createTracker(phaseStart, phaseEnd);
+        phaseCounts = { activities_processed: 0, activities_downloaded: 0, items_processed: 0 };
         if (isCurrent()) job.details = kind === "full" ? `${phase}: starting` : "starting";
         const reporter: ProgressReporter = {
           signal,
@@ -176,6 +200,8 @@ export function createJobManager(o: {
             tracker.advance(n);
             if (details !== undefined) job.details = kind === "full" ? `${phase}: ${details}` : details;
             publish(tracker);
+            phaseCounts.items_processed = tracker.done;
+            liveCounts();
           },
           detail(details) {
             if (!isCurrent()) return;
@@ -187,12 +213,22 @@ export function createJobManager(o: {
             if (details !== undefined) job.details = kind === "full" ? `${phase}: ${details}` : details;
             publish(tracker);
           },
+          counts(c) {
+            if (!isCurrent()) return;
+            phaseCounts.activities_processed = Math.max(0, c.activities_processed ?? phaseCounts.activities_processed);
+            phaseCounts.activities_downloaded = Math.max(
+              0,
+              c.activities_downloaded ?? phaseCounts.activities_downloaded,
+            );
+            liveCounts();
+          },
         };
         const summary = await o.runners[phase](reporter, options);
         if (signal.aborted) throw new SyncInterrupted();
         counts.activities_processed += summary.activities_processed ?? 0;
         counts.activities_downloaded += summary.activities_downloaded ?? 0;
         counts.items_processed += summary.items_processed ?? tracker.done;
+        phaseCounts = { activities_processed: 0, activities_downloaded: 0, items_processed: 0 };
         if (summary.status === "partial") partial = true;
         messages.push(kind === "full" ? `${phase}: ${summary.message}` : summary.message);
         itemsBefore += tracker.done;
@@ -263,6 +299,29 @@ export function createJobManager(o: {
     running: () => job.status === "in_progress",
     idle: () => current ?? Promise.resolve(),
     shutdown,
+  };
+}
+
+/**
+ * Wraps `reporter` so a running log row gets the activity counts as a download run goes (for a run outside the job
+ * manager, e.g. `download --missing`): pass `createLogCountWriter(db, logId)` and close it before `finishLog`.
+ */
+export function withLogCounts(reporter: ProgressReporter, writer: LogCountWriter): ProgressReporter {
+  return {
+    signal: reporter.signal,
+    setTotal: (t) => reporter.setTotal(t),
+    advance: (n, d) => reporter.advance(n, d),
+    detail: (d) => reporter.detail(d),
+    partial: (f, d) => reporter.partial?.(f, d),
+    counts(c) {
+      reporter.counts?.(c);
+      const processed = c.activities_processed ?? 0;
+      writer.update({
+        activities_processed: processed,
+        activities_downloaded: c.activities_downloaded ?? 0,
+        items_processed: processed,
+      });
+    },
   };
 }
 

@@ -13,7 +13,16 @@ import {
   resetActivity,
   upsertActivities,
 } from "../db/activities.ts";
-import { addLog, clearLogs, finishLog, listLogs, markRunningLogsInterrupted, startLog } from "../db/logs.ts";
+import {
+  addLog,
+  clearLogs,
+  createLogCountWriter,
+  currentLogOwner,
+  finishLog,
+  listLogs,
+  markRunningLogsInterrupted,
+  startLog,
+} from "../db/logs.ts";
 import { healthBounds, listHealthDays, upsertHealthDay } from "../db/health.ts";
 import { listWorkouts, upsertWorkouts, workoutVersions } from "../db/workouts.ts";
 import type { GarminActivitySummary } from "../sync/garmin/types.ts";
@@ -272,5 +281,96 @@ Deno.test("[db] the activity listings are served by indexes, in order, without s
       assert(plan.every((p) => !/^SCAN \w+$/.test(p)), `full table scan: ${sql}\n  ${text}`);
       assert(/USING (COVERING )?INDEX|MERGE/.test(text), `no index used: ${sql}\n  ${text}`);
     }
+  });
+});
+
+/** A child process that waits `ms` and exits. */
+function waitingChild(ms: number) {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["eval", `await new Promise((r) => setTimeout(r, ${ms}))`],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+}
+
+Deno.test("[db] interrupted at start-up: only rows whose process is gone; a live process's row stays running", async () => {
+  await withDb(async (db) => {
+    const live = waitingChild(30_000);
+    const short = waitingChild(0);
+    try {
+      const self = currentLogOwner();
+      assert(self.host, "the host name is known here (from /proc or --allow-sys)");
+      const liveOwner = currentLogOwner(live.pid);
+      assert(liveOwner.start_ticks !== null, "a live child's start time is read from /proc");
+      const shortOwner = currentLogOwner(short.pid);
+      await short.status; // now gone
+      const t = new Date("2024-01-01T00:00:00Z");
+      const rows = {
+        live: await startLog(db, "full", t, liveOwner),
+        dead: await startLog(db, "activities", t, shortOwner),
+        // The live pid, but another start time: the pid was reused after the writer died.
+        reused: await startLog(db, "health", t, { ...liveOwner, start_ticks: liveOwner.start_ticks! + 1 }),
+        // Another machine sharing the database: cannot be probed from here, left alone.
+        elsewhere: await startLog(db, "workouts", t, { ...shortOwner, host: `${self.host}-other` }),
+        // This process has started no run yet: a row with its pid is from an earlier process that had it.
+        own: await startLog(db, "download", t),
+        legacy: Number(
+          (await db.execute({
+            sql: "INSERT INTO sync_logs (timestamp, operation, status) VALUES (?, 'full', 'running')",
+            args: [t.toISOString()],
+          })).lastInsertRowid,
+        ),
+      };
+      assertEquals(await markRunningLogsInterrupted(db), 4);
+      const status = new Map((await listLogs(db, { limit: 10, offset: 0 })).rows.map((r) => [r.id, r.status]));
+      assertEquals(
+        Object.fromEntries(Object.entries(rows).map(([k, id]) => [k, status.get(id)])),
+        {
+          live: "running",
+          dead: "interrupted",
+          reused: "interrupted",
+          elsewhere: "running",
+          own: "interrupted",
+          legacy: "interrupted",
+        },
+      );
+      live.kill("SIGKILL");
+      await live.status;
+      assertEquals(await markRunningLogsInterrupted(db), 1, "once the live process is gone, its row is marked");
+    } finally {
+      try {
+        live.kill("SIGKILL");
+      } catch { /* already ended */ }
+      await live.status;
+      await short.status;
+    }
+  });
+});
+
+Deno.test("[db] the log count writer: every 10 items at once, a trickle after everyMs, never a finished row", async () => {
+  await withDb(async (db) => {
+    const id = await startLog(db, "activities");
+    const counts = async () => {
+      const r = (await listLogs(db, { limit: 1, offset: 0 })).rows[0];
+      return [r.activities_processed, r.activities_downloaded, r.items_processed];
+    };
+    const c = (n: number) => ({ activities_processed: n, activities_downloaded: n - 1, items_processed: n });
+    const w = createLogCountWriter(db, id, { everyMs: 150 });
+    for (let n = 1; n <= 9; n++) w.update(c(n));
+    await new Promise((r) => setTimeout(r, 20));
+    assertEquals(await counts(), [0, 0, 0], "nine items: not yet");
+    w.update(c(10));
+    await new Promise((r) => setTimeout(r, 20));
+    assertEquals(await counts(), [10, 9, 10], "the tenth item writes at once");
+    w.update(c(11));
+    await new Promise((r) => setTimeout(r, 20));
+    assertEquals(await counts(), [10, 9, 10]);
+    await new Promise((r) => setTimeout(r, 200));
+    assertEquals(await counts(), [11, 10, 11], "a trickle is written after everyMs without another update");
+    await finishLog(db, id, { status: "success", activities_processed: 12, activities_downloaded: 12 });
+    w.update(c(40));
+    await new Promise((r) => setTimeout(r, 20));
+    await w.close();
+    assertEquals(await counts(), [12, 12, 0], "a finished row keeps what its run finished it with");
   });
 });

@@ -7,7 +7,8 @@ import { createJobManager, listingFraction, type Runner } from "../sync/jobs.ts"
 import type { JobManager, SyncJob } from "../sync/job_types.ts";
 import { createSyncRunners } from "../sync/runners.ts";
 import { ensureSession } from "../sync/garmin/garmin.ts";
-import { activityStats } from "../db/activities.ts";
+import { activitiesToDownload, activityStats } from "../db/activities.ts";
+import { refreshActivityList } from "../sync/activities.ts";
 import { syncEnv } from "./fixtures/sync/env.ts";
 import { openTestStack } from "./fixtures/stack.ts";
 
@@ -495,5 +496,90 @@ Deno.test("[jobs] a real full sync at a 400 ms request delay moves progress with
     assert(moves.length >= requests - 2, `${moves.length} moves for ${requests} requests`);
   } finally {
     db.close();
+  }
+});
+
+const JOB_CHILD = new URL("./fixtures/sync/job_child.ts", import.meta.url).pathname;
+
+/** Starts the job child over `env`'s data folder and simulator; resolves once its run's log row exists. */
+async function startJobChild(env: { dir: string; sim: { url: string } }, kind: string) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--config", new URL("../deno.json", import.meta.url).pathname, JOB_CHILD, kind],
+    env: { GARMINSYNC_DATA_DIR: env.dir, GARMINSYNC_GARMIN_URL: env.sim.url },
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  while (!out.includes("started\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the job child ended before its run started: ${out}`);
+    out += value;
+  }
+  let killed = false;
+  return {
+    pid: child.pid,
+    async kill() {
+      if (killed) return;
+      killed = true;
+      try {
+        child.kill("SIGKILL");
+      } catch { /* it already ended */ }
+      await child.status;
+      await reader.cancel().catch(() => {});
+    },
+  };
+}
+
+async function waitForAsync(fn: () => Promise<boolean>, timeoutMs: number, what: string) {
+  const until = Date.now() + timeoutMs;
+  while (!(await fn())) {
+    if (Date.now() > until) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+    await sleep(20);
+  }
+}
+
+Deno.test("[jobs] a sync process killed mid-run leaves true counts in its row; another process leaves its live row running", async () => {
+  await using env = await syncEnv({ activities: 20, fitRecords: 5 });
+  await refreshActivityList(env.ctx);
+  // The eighth download (newest first) hangs, so the child is alive mid-run with seven activities processed.
+  const stuck = (await activitiesToDownload(env.db))[7].activity_id;
+  env.sim.fault({ match: new RegExp(`/download-service/files/activity/${stuck}$`), kind: "slow", delayMs: 20_000 });
+  const truth = async () => {
+    const r = await env.db.execute(
+      "SELECT SUM(attempts > 0) AS processed, SUM(state = 'downloaded') AS downloaded FROM activities",
+    );
+    return { processed: Number(r.rows[0].processed), downloaded: Number(r.rows[0].downloaded) };
+  };
+  const row = async () => (await listLogs(env.db, { limit: 1, offset: 0 })).rows[0];
+  const child = await startJobChild(env, "activities");
+  try {
+    // Counts reach the row while the run goes (seven items: the 2 s timer writes them, not the 10-item step).
+    await waitForAsync(async () => (await row()).activities_processed === 7, 8000, "counts in the running row");
+    const expected = await truth();
+    assertEquals(expected.processed, 7);
+    assert(expected.downloaded > 0 && expected.downloaded <= 7);
+
+    // A job manager built by another process (the CLI while the daemon syncs) leaves the live run's row alone.
+    const other = createJobManager({ db: env.db, log, runners: runners() });
+    await other.shutdown();
+    assertEquals((await row()).status, "running");
+
+    await child.kill();
+    const killed = await row();
+    assertEquals(
+      [killed.status, killed.activities_processed, killed.activities_downloaded, killed.items_processed],
+      ["running", expected.processed, expected.downloaded, expected.processed],
+    );
+    // Its process is gone now: the next job manager marks the row interrupted and keeps the true counts.
+    const next = createJobManager({ db: env.db, log, runners: runners() });
+    await next.shutdown();
+    const marked = await row();
+    assertEquals(
+      [marked.status, marked.activities_processed, marked.activities_downloaded],
+      ["interrupted", expected.processed, expected.downloaded],
+    );
+  } finally {
+    await child.kill();
   }
 });
