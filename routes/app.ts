@@ -72,7 +72,7 @@ export function createApp(deps: AppDeps): Hono {
   );
   app.use("*", crossSiteGuard());
   app.use("*", requireApiToken(deps.config));
-  app.route("/", sessionRoutes(deps.config));
+  app.route("/", sessionRoutes(deps.config, deps.clock));
   app.route("/", statusRoutes(deps));
   app.route("/", syncRoutes(deps));
   app.route("/", scheduleRoutes(deps));

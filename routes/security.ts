@@ -204,10 +204,71 @@ const sessionForm = z.object({
   next: z.string().max(2048).optional(),
 });
 
-/** GET/POST /session (the token form) and POST /session/end (forget the cookie). */
-export function sessionRoutes(config: Config): Hono {
+/** Wrong tokens one client may send to POST /session per window before it gets 429. */
+export const SESSION_MAX_FAILURES = 5;
+/** The window of that limit. */
+export const SESSION_FAILURE_WINDOW_MS = 60_000;
+const MAX_TRACKED_CLIENTS = 10_000;
+
+/**
+ * Counts failed token attempts per client in a sliding window (state lives in the app that owns it). A client
+ * is the peer address of the connection: behind a reverse proxy all clients share the proxy's, which errs
+ * towards refusing; X-Forwarded-For is not trusted (anyone can send it).
+ */
+function failureLimiter(clock: () => Date) {
+  const failures = new Map<string, number[]>();
+  function recent(key: string, now: number): number[] {
+    const list = (failures.get(key) ?? []).filter((t) => now - t < SESSION_FAILURE_WINDOW_MS);
+    if (list.length) failures.set(key, list);
+    else failures.delete(key);
+    return list;
+  }
+  return {
+    /** Seconds until `key` may try again, or 0 when it may now. */
+    retryAfter(key: string): number {
+      const now = clock().getTime();
+      const list = recent(key, now);
+      if (list.length < SESSION_MAX_FAILURES) return 0;
+      return Math.max(
+        1,
+        Math.ceil((list[list.length - SESSION_MAX_FAILURES] + SESSION_FAILURE_WINDOW_MS - now) / 1000),
+      );
+    },
+    fail(key: string): void {
+      const now = clock().getTime();
+      const list = recent(key, now);
+      list.push(now);
+      failures.delete(key);
+      failures.set(key, list);
+      // Bounded memory: forget the clients seen longest ago (Map keeps insertion order).
+      while (failures.size > MAX_TRACKED_CLIENTS) failures.delete(failures.keys().next().value!);
+    },
+    clear(key: string): void {
+      failures.delete(key);
+    },
+  };
+}
+
+/** The peer address of the request (Deno.serve passes its ServeHandlerInfo as Hono's env). */
+function clientKey(c: Context): string {
+  const addr = (c.env as { remoteAddr?: Deno.Addr } | undefined)?.remoteAddr;
+  return addr && "hostname" in addr ? addr.hostname : "local";
+}
+
+/** True when the browser reached us over HTTPS, directly or through a proxy that says so. */
+function overHttps(c: Context): boolean {
+  const forwarded = c.req.header("x-forwarded-proto")?.split(",")[0].trim().toLowerCase();
+  return new URL(c.req.url).protocol === "https:" || forwarded === "https";
+}
+
+/**
+ * GET/POST /session (the token form) and POST /session/end (forget the cookie). After 5 wrong tokens within a
+ * minute a client gets 429 (even for the right token) until the oldest of them is a minute old.
+ */
+export function sessionRoutes(config: Config, clock: () => Date = () => new Date()): Hono {
   const app = new Hono();
   const token = config.apiToken;
+  const limiter = failureLimiter(clock);
   app.get("/session", (c) => {
     const next = safeNext(c.req.query("next"));
     if (!token) return c.redirect(next, 303);
@@ -220,14 +281,25 @@ export function sessionRoutes(config: Config): Hono {
     const form = c.req.valid("form");
     const next = safeNext(form.next);
     if (!token) return c.redirect(next, 303);
+    const client = clientKey(c);
+    const wait = limiter.retryAfter(client);
+    if (wait > 0) {
+      c.header("Retry-After", String(wait));
+      return c.html(
+        sessionPage(next, `Too many wrong tokens from this address: wait ${wait} s, then try again.`),
+        429,
+      );
+    }
     if (!form.token || !safeEqual(form.token, token)) {
+      limiter.fail(client);
       return c.html(sessionPage(next, "That token is not right. Check GARMINSYNC_API_TOKEN and try again."), 401);
     }
+    limiter.clear(client);
     setCookie(c, SESSION_COOKIE, sessionValue(token), {
       httpOnly: true,
       sameSite: "Strict",
       path: "/",
-      secure: new URL(c.req.url).protocol === "https:",
+      secure: overHttps(c),
       maxAge: SESSION_DAYS * 86_400,
     });
     return c.redirect(next, 303);
@@ -259,7 +331,12 @@ export const sessionDocs: ApiOperation[] = [
     formBody: true,
     responses: {
       303: { description: "accepted: redirect to next" },
+      400: { description: "the form was not understood", contentType: "text/html" },
       401: { description: "wrong token: the form again", contentType: "text/html" },
+      429: {
+        description: `${SESSION_MAX_FAILURES} wrong tokens from this client within a minute: wait (Retry-After)`,
+        contentType: "text/html",
+      },
     },
   },
   {

@@ -13,6 +13,7 @@ import {
   sessionValue,
 } from "../routes/security.ts";
 import { ConfigError, loadConfig } from "../lib/config.ts";
+import { createApp } from "../routes/app.ts";
 
 const TOKEN = "s3cret-token-for-tests";
 
@@ -287,4 +288,45 @@ Deno.test("[security] hostName strips the port and brackets; isLoopbackHost know
   assert(caught instanceof ConfigError, "a port in GARMINSYNC_ALLOWED_HOSTS is a configuration error");
   assertStringIncludes(caught.message, "GARMINSYNC_ALLOWED_HOSTS");
   assertEquals(loadConfig({}).allowedHosts, []);
+});
+
+Deno.test("[security] /session: 5 wrong tokens a minute per client, then 429 (even for the right one)", async () => {
+  await using f = await apiFixture({ env: { GARMINSYNC_API_TOKEN: TOKEN } });
+  let now = Date.parse("2024-05-01T10:00:00Z");
+  const app = createApp({ ...f.deps, clock: () => new Date(now) });
+  const peer = (hostname: string) => ({ remoteAddr: { transport: "tcp", hostname, port: 40000 } });
+  for (let i = 0; i < 5; i++) {
+    const wrong = await app.request("/session", form({ token: `nope-${i}`, next: "/logs" }), peer("10.0.0.1"));
+    assertEquals(wrong.status, 401, `attempt ${i + 1}`);
+    await wrong.body?.cancel();
+    now += 5_000;
+  }
+  const limited = await app.request("/session", form({ token: TOKEN, next: "/logs" }), peer("10.0.0.1"));
+  assertEquals(limited.status, 429);
+  assertMatch(limited.headers.get("content-type") ?? "", /^text\/html/);
+  assertEquals(limited.headers.get("set-cookie"), null);
+  assertEquals(limited.headers.get("retry-after"), "35");
+  assertStringIncludes(await limited.text(), "Too many wrong tokens");
+  // Another client is not affected.
+  const other = await app.request("/session", form({ token: TOKEN, next: "/logs" }), peer("10.0.0.2"));
+  assertEquals(other.status, 303);
+  // Once the oldest failure is a minute old, the right token works again (and clears the count).
+  now += 35_000;
+  const ok = await app.request("/session", form({ token: TOKEN, next: "/logs" }), peer("10.0.0.1"));
+  assertEquals(ok.status, 303);
+  assertEquals(ok.headers.get("location"), "/logs");
+  const wrong = await app.request("/session", form({ token: "nope" }), peer("10.0.0.1"));
+  assertEquals(wrong.status, 401);
+});
+
+Deno.test("[security] the session cookie is Secure over HTTPS, also behind a proxy (X-Forwarded-Proto)", async () => {
+  await using f = await apiFixture({ env: { GARMINSYNC_API_TOKEN: TOKEN } });
+  const plain = await f.app.request("/session", form({ token: TOKEN }));
+  assertEquals(plain.status, 303);
+  assert(!/;\s*Secure/i.test(plain.headers.get("set-cookie") ?? ""), "no Secure over plain HTTP");
+  const proxied = await f.app.request("/session", form({ token: TOKEN }, { "X-Forwarded-Proto": "https" }));
+  assertEquals(proxied.status, 303);
+  assertMatch(proxied.headers.get("set-cookie") ?? "", /;\s*Secure/i);
+  const direct = await f.app.request("https://localhost/session", form({ token: TOKEN }));
+  assertMatch(direct.headers.get("set-cookie") ?? "", /;\s*Secure/i);
 });
