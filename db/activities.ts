@@ -171,12 +171,25 @@ export interface ActivityStats {
   last_sync: string | null;
 }
 
-/** Counts per state (missing includes failed, as in the contract) and when the last activity sync finished. */
+// The runs that sync activities; their finish times are kept in settings (see recordLastSync in db/logs.ts).
+const ACTIVITY_SYNC_KINDS = ["activities", "full", "download"];
+
+/**
+ * Counts per state (missing includes failed, as in the contract) and when the last activity sync finished: from
+ * the settings the job manager and the CLI write, or, for runs recorded before those existed, from the log.
+ */
 export async function activityStats(db: Db): Promise<ActivityStats> {
+  const kinds = ACTIVITY_SYNC_KINDS.map((k) => `last_sync_at:${k}`);
   const [states, last] = await db.batch([
     "SELECT state, COUNT(*) AS n FROM activities GROUP BY state",
-    "SELECT MAX(finished_at) AS finished_at FROM sync_logs WHERE operation IN ('activities', 'full', 'download') " +
-    "AND status IN ('success', 'partial')",
+    {
+      sql: "SELECT MAX(t) AS finished_at FROM (" +
+        `SELECT MAX(value) AS t FROM settings WHERE key IN (${kinds.map(() => "?").join(", ")}) UNION ALL ` +
+        `SELECT MAX(finished_at) FROM sync_logs WHERE operation IN (${
+          ACTIVITY_SYNC_KINDS.map(() => "?").join(", ")
+        }) AND status IN ('success', 'partial'))`,
+      args: [...kinds, ...ACTIVITY_SYNC_KINDS],
+    },
   ], "read");
   const by: Record<string, number> = {};
   for (const r of states.rows) by[String(r.state)] = Number(r.n);

@@ -2,6 +2,7 @@
  * The sync log: one row per run (written 'running' at the start, finished with the outcome), plus one-shot rows.
  */
 import type { Db } from "./client.ts";
+import { setSettings } from "./settings.ts";
 
 export type LogStatus = "running" | "success" | "error" | "partial" | "interrupted" | "skipped";
 
@@ -319,4 +320,18 @@ export async function markRunningLogsInterrupted(
     args: [now.toISOString(), ...dead],
   });
   return r.rowsAffected;
+}
+
+/** The settings key of the last sync that finished with success or partial, of any kind, and per kind. */
+export function lastSyncKey(kind?: string): string {
+  return kind ? `last_sync_at:${kind}` : "last_sync_at";
+}
+
+/**
+ * Records that a sync of `kind` (activities, health, workouts, full, download) finished with success or partial at
+ * `at`. Kept in the settings table, so clearing the log does not reset "last sync" to never.
+ */
+export async function recordLastSync(db: Db, kind: string, at = new Date()): Promise<void> {
+  const iso = at.toISOString();
+  await setSettings(db, { [lastSyncKey()]: iso, [lastSyncKey(kind)]: iso }, at);
 }

@@ -11,6 +11,7 @@ import {
   type LogCountWriter,
   type LogStatus,
   markRunningLogsInterrupted,
+  recordLastSync,
   startLog,
 } from "../db/logs.ts";
 import type { JobKind, JobManager, ProgressReporter, SyncJob } from "./job_types.ts";
@@ -166,7 +167,9 @@ export function createJobManager(o: {
           activities_downloaded: counts.activities_downloaded + phaseCounts.activities_downloaded,
           items_processed: counts.items_processed + phaseCounts.items_processed,
         };
-        await finishLog(o.db, logId, { status, message: text === null ? null : o.log.redact(text), ...total }, clock());
+        const at = clock();
+        await finishLog(o.db, logId, { status, message: text === null ? null : o.log.redact(text), ...total }, at);
+        if (status === "success" || status === "partial") await recordLastSync(o.db, kind, at);
       } catch (e) {
         o.log.error(`could not record the end of sync ${kind} in the log: ${message(e)}`);
       }

@@ -19,10 +19,13 @@ import {
   createLogCountWriter,
   currentLogOwner,
   finishLog,
+  lastSyncKey,
   listLogs,
   markRunningLogsInterrupted,
+  recordLastSync,
   startLog,
 } from "../db/logs.ts";
+import { getSetting } from "../db/settings.ts";
 import { healthBounds, listHealthDays, upsertHealthDay } from "../db/health.ts";
 import { listWorkouts, upsertWorkouts, workoutVersions } from "../db/workouts.ts";
 import type { GarminActivitySummary } from "../sync/garmin/types.ts";
@@ -372,5 +375,24 @@ Deno.test("[db] the log count writer: every 10 items at once, a trickle after ev
     await new Promise((r) => setTimeout(r, 20));
     await w.close();
     assertEquals(await counts(), [12, 12, 0], "a finished row keeps what its run finished it with");
+  });
+});
+
+Deno.test("[db] last sync survives clearing the log: settings first, the log for runs recorded before", async () => {
+  await withDb(async (db) => {
+    assertEquals((await activityStats(db)).last_sync, null);
+    // An older database: only the log knows.
+    const old = await startLog(db, "download", new Date("2024-03-01T00:00:00Z"));
+    await finishLog(db, old, { status: "success" }, new Date("2024-03-01T00:10:00Z"));
+    assertEquals((await activityStats(db)).last_sync, "2024-03-01T00:10:00.000Z");
+
+    await recordLastSync(db, "full", new Date("2024-04-01T08:00:00Z"));
+    await recordLastSync(db, "health", new Date("2024-05-01T08:00:00Z")); // not an activity sync
+    assertEquals(await clearLogs(db), 1);
+    assertEquals((await activityStats(db)).last_sync, "2024-04-01T08:00:00.000Z", "kept after clearing the log");
+    assertEquals(await getSetting(db, lastSyncKey()), "2024-05-01T08:00:00.000Z", "any kind");
+    assertEquals(await getSetting(db, lastSyncKey("health")), "2024-05-01T08:00:00.000Z");
+    await recordLastSync(db, "download", new Date("2024-04-02T08:00:00Z"));
+    assertEquals((await activityStats(db)).last_sync, "2024-04-02T08:00:00.000Z");
   });
 });

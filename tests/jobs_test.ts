@@ -1,6 +1,7 @@
 import { deepStrictEqual as assertEquals, ok as assert, throws as assertThrows } from "node:assert/strict";
 import { type Db, migrate, openDb } from "../db/client.ts";
-import { listLogs, startLog } from "../db/logs.ts";
+import { clearLogs, listLogs, startLog } from "../db/logs.ts";
+import { getSetting } from "../db/settings.ts";
 import { createLogger } from "../lib/log.ts";
 import { GarminUnavailable, SyncAlreadyRunning, SyncInterrupted } from "../lib/errors.ts";
 import { createJobManager, listingFraction, type Runner } from "../sync/jobs.ts";
@@ -582,4 +583,27 @@ Deno.test("[jobs] a sync process killed mid-run leaves true counts in its row; a
   } finally {
     await child.kill();
   }
+});
+
+Deno.test("[jobs] a finished run records the last sync in the settings: clearing the log keeps it; a failed run does not", async () => {
+  await withDb(async (db) => {
+    const jobs = createJobManager({
+      db,
+      log,
+      runners: runners({ health: stepper(2, 1, { fail: new Error("boom") }) }),
+    });
+    jobs.start("activities");
+    await jobs.idle();
+    const finished = (await listLogs(db, { limit: 1, offset: 0 })).rows[0].finished_at;
+    assert(finished);
+    assertEquals((await activityStats(db)).last_sync, finished);
+    await clearLogs(db);
+    assertEquals((await activityStats(db)).last_sync, finished, "not reset to never by clearing the log");
+    assertEquals(await getSetting(db, "last_sync_at:activities"), finished);
+    jobs.start("health");
+    await jobs.idle();
+    assertEquals(jobs.status().status, "failed");
+    assertEquals(await getSetting(db, "last_sync_at:health"), undefined, "a failed run is not a sync");
+    await jobs.shutdown();
+  });
 });
