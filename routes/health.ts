@@ -5,6 +5,7 @@ import { Hono } from "hono";
 import type { AppDeps } from "../lib/deps.ts";
 import { InvalidInput } from "../lib/errors.ts";
 import { listHealthDays } from "../db/health.ts";
+import { localDate } from "../sync/health.ts";
 import { queryOf } from "./validation.ts";
 import { errorSchema, healthAnswerSchema, healthQuery } from "./schemas.ts";
 import type { ApiOperation } from "./openapi.ts";
@@ -24,8 +25,9 @@ export function healthRoutes(deps: AppDeps): Hono {
   const clock = deps.clock ?? (() => new Date());
   app.get("/api/health", queryOf(healthQuery), async (c) => {
     const q = c.req.valid("query");
-    const to = q.to ??
-      (q.from && q.from > clock().toISOString().slice(0, 10) ? q.from : clock().toISOString().slice(0, 10));
+    // "Today" is the local date, as the health sync counts days (a day stored at 00:30 local time is today's).
+    const today = localDate(clock());
+    const to = q.to ?? (q.from && q.from > today ? q.from : today);
     const from = q.from ?? addDays(to, -29);
     const days = (Date.parse(to) - Date.parse(from)) / 86_400_000 + 1;
     if (days > MAX_HEALTH_DAYS) {

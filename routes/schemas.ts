@@ -117,7 +117,9 @@ export const activitiesQuery = z.object({
 /** GET /api/health query. */
 export const healthQuery = z.object({
   from: isoDate.optional().describe("first day, inclusive (default: 29 days before `to`)"),
-  to: isoDate.optional().describe("last day, inclusive (default: today, UTC)"),
+  to: isoDate.optional().describe(
+    "last day, inclusive (default: today, the server's local date as the health sync counts days)",
+  ),
 }).refine((q) => !q.from || !q.to || q.from <= q.to, { message: "must not be after to", path: ["from"] });
 
 // ---- answers --------------------------------------------------------------------------------------------------

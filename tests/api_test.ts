@@ -351,3 +351,25 @@ Deno.test("[api] POST /api/schedule sets request_delay_ms at once; GET /api/sche
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("[api] GET /api/health defaults `to` to the local date, the day the health sync calls today", async () => {
+  // A child process in UTC+14, at 12:00 UTC: the local date is already the next day.
+  const script = `
+    import { apiFixture } from "./tests/fixtures/api/deps.ts";
+    import { createApp } from "./routes/app.ts";
+    await using f = await apiFixture();
+    const app = createApp({ ...f.deps, clock: () => new Date("2024-05-01T12:00:00Z") });
+    const body = await (await app.request("/api/health")).json();
+    console.log(JSON.stringify({ from: body.from, to: body.to }));
+  `;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--no-check", script],
+    cwd: new URL("..", import.meta.url).pathname,
+    env: { TZ: "Pacific/Kiritimati", NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+  assertEquals(JSON.parse(text.trim().split("\n").at(-1)!), { from: "2024-04-03", to: "2024-05-02" });
+});
