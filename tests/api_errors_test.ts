@@ -35,7 +35,7 @@ Deno.test("[api] an empty JSON body is {}: a sync starts, the schedule says what
   assertEquals(started.job_type, "workouts");
   await f.deps.jobs.idle();
   const schedule = await expectJson(await f.app.request("/api/schedule", empty), 422);
-  assertStringIncludes(String(schedule.error), "send enabled, cron_schedule");
+  assertStringIncludes(String(schedule.error), "send at least one of enabled, cron_schedule, request_delay_ms");
   // Through a real server: Content-Length 0, and a JSON body streamed without a length still parses.
   const ac = new AbortController();
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, signal: ac.signal, onListen: () => {} }, f.app.fetch);
