@@ -69,7 +69,14 @@ export async function openDeps(
   log.addSecret(config.apiToken);
   log.addSecret(config.dbAuthToken);
   const settings = await loadRuntimeSettings(db, config);
-  const garmin = createGarmin({ db, config, log, http: options.garminHttp });
+  // The pacer reads the delay per request, so a change saved on the Settings page applies at once.
+  const garmin = createGarmin({
+    db,
+    config,
+    log,
+    http: options.garminHttp,
+    requestDelayMs: () => settings.requestDelayMs(),
+  });
   let jobs: JobManager | undefined;
   return {
     config,
