@@ -164,8 +164,9 @@ Deno.test("[garmin] 429 with Retry-After pauses every request of the process unt
   try {
     w.sim.fault({ match: "/activitylist-service", kind: "rate_limit", retryAfter: 1 });
     const list = w.garmin.api.listActivities(0, 2);
-    // Wait until the 429 went out, then start another call: it must wait for the shared pause.
-    while (!w.sim.calls("/activitylist-service").some((c) => c.status === 429)) {
+    // Wait until the client has seen the 429 (not only the simulator sent it), then start another call: it must
+    // wait for the shared pause.
+    while (!w.lines.some((l) => /answered 429; every request pauses/.test(l))) {
       await new Promise((r) => setTimeout(r, 5));
     }
     const limitedAt = w.sim.calls("/activitylist-service")[0].at;
