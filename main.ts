@@ -9,7 +9,13 @@ import { migrate, openDb } from "./db/client.ts";
 import { loadRuntimeSettings } from "./db/settings.ts";
 import type { AppDeps } from "./lib/deps.ts";
 import type { JobManager } from "./sync/job_types.ts";
-import { createGarmin, ensureSession, type Garmin, type GarminHttpOptions } from "./sync/garmin/garmin.ts";
+import {
+  createGarmin,
+  ensureSession,
+  type Garmin,
+  type GarminHttpOptions,
+  secureStoredTokens,
+} from "./sync/garmin/garmin.ts";
 import { createSyncRunners } from "./sync/runners.ts";
 import { createJobManager } from "./sync/jobs.ts";
 import { type CliContext, type CliIo, type Command, UsageError } from "./cli/context.ts";
@@ -77,6 +83,8 @@ export async function openDeps(
     http: options.garminHttp,
     requestDelayMs: () => settings.requestDelayMs(),
   });
+  // A key set since the tokens were stored: encrypt them now rather than on first use.
+  if (config.secretKey) await secureStoredTokens(garmin).catch((e) => log.warn(`stored tokens not re-encrypted: ${e}`));
   let jobs: JobManager | undefined;
   return {
     config,

@@ -17,7 +17,7 @@ const authStatus = z.object({
   access_expires_at: z.string().nullable(),
   refresh_expires_at: z.string().nullable(),
   last_refresh_at: z.string().nullable(),
-  state: z.enum(["active", "expired"]).nullable().optional(),
+  state: z.enum(["active", "expired", "key_mismatch", "unreadable"]).nullable().optional(),
 }).meta({ id: "AuthStatus" });
 
 /** The auth operations of the contract. */
