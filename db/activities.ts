@@ -349,3 +349,182 @@ export async function markFailed(db: Db, id: number, reason: string, now = new D
     args: [reason, now.toISOString(), id],
   });
 }
+
+// ---- whole listings for the CLI, formatted in SQL ----
+
+// JavaScript's String.prototype.trimEnd removes these (WhiteSpace and LineTerminator code points).
+const JS_TRAILING_SPACE = [
+  9,
+  10,
+  11,
+  12,
+  13,
+  32,
+  160,
+  5760,
+  8192,
+  8193,
+  8194,
+  8195,
+  8196,
+  8197,
+  8198,
+  8199,
+  8200,
+  8201,
+  8202,
+  8232,
+  8233,
+  8239,
+  8287,
+  12288,
+  65279,
+];
+
+/** SQL for Math.floor(e) without the math extension (not in every libSQL build): truncation, corrected below 0. */
+function floorSql(e: string): string {
+  return `(CAST(${e} AS INTEGER) - ((${e}) < CAST(${e} AS INTEGER)))`;
+}
+
+/**
+ * SQL for JavaScript's `e % d` (fmod, sign of e) for a positive integer d. e − d·trunc(e/d) is exact; when e/d
+ * rounded across an integer the remainder comes out with the wrong sign, and one step back gives fmod's value.
+ */
+function fmodSql(e: string, d: number): string {
+  const q = `CAST((${e}) / ${d}.0 AS INTEGER)`;
+  const r = `((${e}) - ${d} * ${q})`;
+  return `(CASE WHEN (${e}) >= 0 AND ${r} < 0 THEN (${e}) - ${d} * (${q} - 1) ` +
+    `WHEN (${e}) < 0 AND ${r} > 0 THEN (${e}) - ${d} * (${q} + 1) ELSE ${r} END)`;
+}
+
+/** SQL for Math.round(e): floor, plus one when the fraction is at least a half (exact for every double). */
+function roundSql(e: string): string {
+  return `(${floorSql(e)} + ((${e}) - ${floorSql(e)} >= 0.5))`;
+}
+
+/** The text line of cli/list.ts `formatActivityLine`, built in SQL from the row's columns. */
+const TEXT_LINE_SQL = (() => {
+  const s = "duration_s";
+  const min = floorSql(`${fmodSql(s, 3600)} / 60.0`);
+  const sec = roundSql(fmodSql(s, 60));
+  const dur = `CASE WHEN ${s} IS NULL THEN '-' ELSE printf('%d:%02d:%02d', ${
+    floorSql(`${s} / 3600.0`)
+  }, ${min}, ${sec}) END`;
+  const km = "CASE WHEN distance_m IS NULL THEN '-' ELSE printf('%.2f km', distance_m / 1000.0) END";
+  const file = "CASE state WHEN 'downloaded' THEN COALESCE(file_name, '') " +
+    "WHEN 'failed' THEN '(' || COALESCE(last_error, 'failed') || ')' ELSE '' END";
+  return `rtrim(CAST(activity_id AS TEXT) || '  ' || start_time_local || '  ' || ` +
+    `printf('%!-16s', COALESCE(activity_type, '-')) || '  ' || printf('%!-10s', state) || '  ' || ` +
+    `printf('%!10s', ${km}) || '  ' || printf('%!8s', ${dur}) || '  ' || COALESCE(name, '') || '  ' || ${file}, ` +
+    `char(${JS_TRAILING_SPACE.join(", ")}))`;
+})();
+
+/**
+ * SQL choosing the shortest of 15, 16 or 17 significant digits that reads back as the same double, as
+ * JSON.stringify does. One difference is left: on an exact tie (the double is exactly halfway between two such
+ * decimals, e.g. 2.77179718017578125) JavaScript takes the even last digit and printf rounds up; both read back as
+ * the same number. Telling a tie apart needs the exact decimal expansion, which SQL cannot give cheaply.
+ */
+function shortestSql(c: string): string {
+  const s15 = `printf('%.15g', ${c})`, s16 = `printf('%.16g', ${c})`;
+  return `CASE WHEN CAST(${s15} AS REAL) = ${c} THEN ${s15} WHEN CAST(${s16} AS REAL) = ${c} THEN ${s16} ` +
+    `ELSE printf('%!.17g', ${c}) END`;
+}
+
+/**
+ * SQL for JSON.stringify(Number(c)) of a numeric column that may be NULL: integers as they are, integral reals
+ * without ".0", others by `shortestSql`, with printf's exponent forms rewritten to JavaScript's (fixed notation
+ * down to 1e-6, no zero-padded exponent).
+ */
+function jsonNumberSql(c: string): string {
+  // CASE is lazy: the common forms (NULL, integers, integral reals, plain decimals) never reach the rare ones, which
+  // name the printf result through a one-row subquery.
+  const s = "s";
+  const exp = `CAST(substr(${s}, instr(${s}, 'e') + 2) AS INTEGER)`;
+  const digits = `replace(replace(substr(${s}, 1, instr(${s}, 'e') - 1), '-', ''), '.', '')`;
+  const rare = `CASE WHEN instr(${s}, 'e') = 0 THEN ${s} ` +
+    `WHEN abs(${c}) >= 0.000001 AND abs(${c}) < 1 THEN (CASE WHEN ${c} < 0 THEN '-' ELSE '' END) || '0.' || ` +
+    `substr('000000', 1, ${exp} - 1) || ${digits} ` +
+    `ELSE replace(replace(${s}, 'e-0', 'e-'), 'e+0', 'e+') END`;
+  return `CASE WHEN ${c} IS NULL THEN 'null' WHEN typeof(${c}) = 'integer' THEN CAST(${c} AS TEXT) ` +
+    `WHEN ${c} = CAST(${c} AS INTEGER) AND abs(${c}) < 9007199254740992.0 THEN CAST(CAST(${c} AS INTEGER) AS TEXT) ` +
+    `WHEN abs(${c}) >= 0.0001 AND abs(${c}) < 1e15 THEN ${shortestSql(c)} ` +
+    `ELSE (SELECT ${rare} FROM (SELECT ${shortestSql(c)} AS ${s})) END`;
+}
+
+const NUMBER_COLUMNS = ["duration_s", "distance_m", "calories", "avg_hr", "max_hr", "file_size", "attempts"];
+
+/** JSON.stringify of the ActivityRow `toRow` builds (same keys, same order), built in SQL. */
+const JSON_LINE_SQL = (() => {
+  const text = (c: string) => `json_quote(CAST(${c} AS TEXT))`;
+  const fields = COLUMNS.split(",").map((c) => c.trim()).map((c) => {
+    const value = c === "activity_id"
+      ? "CAST(activity_id AS TEXT)"
+      : NUMBER_COLUMNS.includes(c)
+      ? jsonNumberSql(c)
+      : text(c);
+    return `'"${c}":' || ${value}`;
+  });
+  return `'{' || ${fields.join(" || ',' || ")} || '}'`;
+})();
+
+/**
+ * Every activity of `filter`, newest first (the order of `listActivities`), as output made by SQL: "text" lines are
+ * exactly cli/list.ts `formatActivityLine`, "json" lines the row's `JSON.stringify` (same keys and order, the same
+ * numbers; see shortestSql for the one rare spelling difference). Yields one string per `batch` rows: their lines
+ * joined by "\n" (text) or ",\n" (json), with no separator at the end. Pages by key (start_time_gmt, activity_id)
+ * instead of OFFSET, with no COUNT, and joins each batch in SQL: the client converts one value per batch instead
+ * of twenty per row, which is what made a 100,000-activity listing slow.
+ */
+export async function* activityLines(
+  db: Db,
+  filter: ActivityFilter,
+  format: "text" | "json",
+  batch = 5000,
+): AsyncGenerator<string> {
+  const size = Math.max(1, Math.floor(batch));
+  const line = format === "json" ? JSON_LINE_SQL : TEXT_LINE_SQL;
+  const separator = format === "json" ? ",\n" : "\n";
+  const states = filter === "all" ? null : filter === "missing" ? ["missing", "failed"] : [filter];
+  const stateSql = states === null ? "" : `state IN (${states.map(() => "?").join(", ")}) AND `;
+
+  // Two phases: rows with a start time (newest first), then any without one, as ORDER BY start_time_gmt DESC sorts
+  // NULLs last. Per batch, an index-only query finds the batch's last row, then one query builds and joins the
+  // lines of the rows down to it.
+  const phases = [
+    { key: ["start_time_gmt", "activity_id"], base: "start_time_gmt IS NOT NULL" },
+    { key: ["activity_id"], base: "start_time_gmt IS NULL" },
+  ];
+  for (const { key, base } of phases) {
+    const order = key.map((k) => `${k} DESC`).join(", ");
+    const tuple = key.length > 1 ? `(${key.join(", ")})` : key[0];
+    const marks = key.length > 1 ? `(${key.map(() => "?").join(", ")})` : "?";
+    let cursor: (string | number)[] = [];
+    while (true) {
+      const cond = `${base}${cursor.length ? ` AND ${tuple} < ${marks}` : ""}`;
+      // The batch's last row; for two states, their index-ordered scans merged (no sort of every matching row).
+      const scan = (st: string | null) =>
+        `SELECT ${key.join(", ")} FROM activities WHERE ${
+          st === null ? "" : "state = ? AND "
+        }${cond} ORDER BY ${order}`;
+      const boundarySql = states === null || states.length === 1
+        ? `${scan(states?.[0] ?? null)} LIMIT 1 OFFSET ?`
+        : `SELECT * FROM (${states.map((st) => `SELECT * FROM (${scan(st)})`).join(" UNION ALL ")}) ` +
+          `ORDER BY ${order} LIMIT 1 OFFSET ?`;
+      const boundaryArgs = states === null ? [...cursor] : states.flatMap((st) => [st, ...cursor]);
+      const b = await db.execute({ sql: boundarySql, args: [...boundaryArgs, size - 1] });
+      const end = b.rows.length ? key.map((k) => b.rows[0][k] as string | number) : null;
+      // An aggregate over an ordered subquery: SQLite does not flatten it (the outer query aggregates), so
+      // group_concat sees the rows in that order. (ORDER BY inside the aggregate is newer than libSQL's server.)
+      const r = await db.execute({
+        sql: `SELECT group_concat(line, ?) AS lines FROM (SELECT ${line} AS line FROM activities ` +
+          `WHERE ${stateSql}${cond}${end ? ` AND ${tuple} >= ${marks}` : ""} ORDER BY ${order})`,
+        args: [separator, ...(states ?? []), ...cursor, ...(end ?? [])],
+      });
+      const lines = r.rows[0]?.lines;
+      if (lines !== null && lines !== undefined) yield String(lines);
+      if (!end) break;
+      cursor = end.map((v, i) => (key[i] === "activity_id" ? Number(v) : String(v)));
+    }
+  }
+}

@@ -2,6 +2,7 @@ import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/stric
 import { type Db, migrate, openDb } from "../db/client.ts";
 import {
   activitiesToDownload,
+  activityLines,
   activityStats,
   activityTypes,
   getActivity,
@@ -26,6 +27,7 @@ import {
   startLog,
 } from "../db/logs.ts";
 import { getSetting } from "../db/settings.ts";
+import { formatActivityLine } from "../cli/list.ts";
 import { healthBounds, listHealthDays, upsertHealthDay } from "../db/health.ts";
 import { listWorkouts, upsertWorkouts, workoutVersions } from "../db/workouts.ts";
 import type { GarminActivitySummary } from "../sync/garmin/types.ts";
@@ -394,5 +396,116 @@ Deno.test("[db] last sync survives clearing the log: settings first, the log for
     assertEquals(await getSetting(db, lastSyncKey("health")), "2024-05-01T08:00:00.000Z");
     await recordLastSync(db, "download", new Date("2024-04-02T08:00:00Z"));
     assertEquals((await activityStats(db)).last_sync, "2024-04-02T08:00:00.000Z");
+  });
+});
+
+Deno.test("[db] activityLines builds in SQL exactly formatActivityLine's text and JSON.stringify of the rows", async () => {
+  await withDb(async (db) => {
+    let seed = 7;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)];
+    const names = [
+      null,
+      "",
+      "Morning Run",
+      "Läufchen 🏃‍♀️ 東京",
+      "trailing spaces   ",
+      "tab\tand\nnewline",
+      'quote " and \\ backslash',
+      "ctl \u0001\u001f\u007f end",
+      "line sep \u2028 para \u2029",
+      "nbsp at end\u00a0",
+      "ideographic space\u3000",
+      "bom\ufeff",
+    ];
+    const numbers = () =>
+      pick([
+        null,
+        0,
+        5,
+        1005,
+        1800,
+        59.5,
+        3599.6,
+        86399.9999,
+        -10.5,
+        -1500,
+        0.00001234,
+        1e-7,
+        1e7 + 0.25,
+        Math.round(rnd() * 1e6) / 1000,
+        rnd() * 100000, // many of these are exact 17-digit decimals: the tie case
+        rnd() * 10,
+        1 / (1 + rnd() * 1000),
+        rnd() * 20000 + 0.005,
+      ]);
+    const stmts = [];
+    for (let i = 0; i < 400; i++) {
+      const state = pick(["downloaded", "missing", "no_file", "failed"]);
+      const day = String(1 + (i % 28)).padStart(2, "0");
+      // Shared start times (ties broken by id) and a few rows without a GMT time (they sort last).
+      const gmt = i % 50 === 7 ? null : `2024-0${1 + (i % 9)}-${day} 0${i % 7}:00:00`;
+      stmts.push({
+        sql:
+          "INSERT INTO activities (activity_id, name, activity_type, start_time_local, start_time_gmt, duration_s, " +
+          "distance_m, calories, avg_hr, max_hr, state, file_name, file_size, sha256, attempts, last_error, " +
+          "last_attempt_at, downloaded_at, first_seen_at, last_seen_at, raw_json) " +
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '{}')",
+        args: [
+          1_000_000 + i * 37,
+          pick(names),
+          pick([null, "", "running", "läufen", "strength_training_extra_long", "cycling"]),
+          gmt ?? "2024-02-02 10:00:00",
+          gmt,
+          numbers(),
+          numbers(),
+          numbers(),
+          pick([null, 140, 141.5]),
+          pick([null, 170, 180.25]),
+          state,
+          state === "downloaded" && i % 5 ? `activity_${i}.fit` : null,
+          state === "downloaded" ? pick([50_000, 1, null]) : null,
+          state === "downloaded" ? "ab".repeat(32) : null,
+          pick([0, 1, 3]),
+          state === "failed" && i % 3 ? pick(["HTTP 500 from Garmin", 'bad "zip"\n', "ünïcode"]) : null,
+          pick([null, "2024-05-01T00:00:00.000Z"]),
+          state === "downloaded" ? "2024-05-01T00:00:00.000Z" : null,
+          "2024-04-01T00:00:00.000Z",
+          "2024-04-02T00:00:00.000Z",
+        ],
+      });
+    }
+    await db.batch(stmts, "write");
+    let ties = 0;
+    for (const filter of ["all", "missing", "downloaded", "no_file", "failed"] as const) {
+      const { rows } = await listActivities(db, { filter, limit: 10_000, offset: 0 });
+      assert(rows.length > 0);
+      for (
+        const [format, expected] of [
+          ["text", rows.map(formatActivityLine)],
+          ["json", rows.map((r) => JSON.stringify(r))],
+        ] as const
+      ) {
+        // Names hold newlines, so the output is compared whole: the batches joined by the separator.
+        const separator = format === "json" ? ",\n" : "\n";
+        const chunks: string[] = [];
+        for await (const chunk of activityLines(db, filter, format, 37)) chunks.push(chunk);
+        assert(chunks.length >= Math.ceil(rows.length / 37), `${filter} ${format}: paged in batches of 37`);
+        const whole = chunks.join(separator);
+        if (format === "text") {
+          assertEquals(whole, expected.join(separator), `${filter} text`);
+          continue;
+        }
+        if (whole !== expected.join(separator)) ties++;
+        const got = JSON.parse(`[${whole}]`).map((o: unknown) => JSON.stringify(o));
+        // Same keys in the same order, same values (JSON.stringify of the parsed line equals the row's).
+        for (let i = 0; i < got.length; i++) assertEquals(got[i], expected[i], `${filter} ${format} line ${i}`);
+      }
+    }
+    assert(ties <= 5, `${ties} JSON listings spelled a number differently: only exact ties may`);
+    const all: string[] = [];
+    for await (const chunk of activityLines(db, "all", "json")) all.push(chunk);
+    // The default batch holds them all: one for the rows with a start time, one for the 8 without.
+    assertEquals(all.map((c) => JSON.parse(`[${c}]`).length), [392, 8]);
   });
 });
