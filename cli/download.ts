@@ -8,7 +8,8 @@ import { HelpRequested } from "./list.ts";
 import { barReporter } from "./progress.ts";
 import { downloadMissing, refreshActivityList } from "../sync/activities.ts";
 import { ensureSession } from "../sync/garmin/garmin.ts";
-import { finishLog, startLog } from "../db/logs.ts";
+import { createLogCountWriter, finishLog, recordLastSync, startLog } from "../db/logs.ts";
+import { withLogCounts } from "../sync/jobs.ts";
 
 export const DOWNLOAD_USAGE = `Usage: garminsync download --missing
 
@@ -35,17 +36,21 @@ export const downloadCommand: Command = async (argv, ctx) => {
   const onSignal = () => abort.abort();
   Deno.addSignalListener("SIGINT", onSignal);
   const logId = await startLog(deps.db, "download");
-  const reporter = barReporter(ctx.io, "Downloading", abort.signal);
+  // The log row's counts follow the run, so an interrupted or killed download still records what it did.
+  const counts = createLogCountWriter(deps.db, logId);
+  const bar = barReporter(ctx.io, "Downloading", abort.signal);
+  const reporter = withLogCounts(bar, counts);
   try {
     await ensureSession(deps.garmin, deps.config);
     const sctx = { db: deps.db, api: deps.garmin.api, config: deps.config, log: deps.log };
     const listed = await refreshActivityList(sctx, abort.signal);
     const r = await downloadMissing(sctx, reporter);
-    reporter.stop();
+    bar.stop();
     const interrupted = abort.signal.aborted;
     const status = interrupted ? "interrupted" : r.failed > 0 ? "partial" : "success";
     const summary = `${listed.new} new activities listed; ${r.attempted} to download: ${r.downloaded} downloaded, ` +
       `${r.no_file} with no original file, ${r.failed} failed` + (interrupted ? " (interrupted)" : "");
+    await counts.close();
     await finishLog(deps.db, logId, {
       status,
       message: summary +
@@ -53,11 +58,13 @@ export const downloadCommand: Command = async (argv, ctx) => {
       activities_processed: r.attempted,
       activities_downloaded: r.downloaded,
     });
+    if (status !== "interrupted") await recordLastSync(deps.db, "download");
     ctx.io.stdout(summary + "\n");
     for (const e of r.errors) ctx.io.stderr(`  failed ${e.activity_id}: ${e.error}\n`);
     return r.failed > 0 || interrupted ? 1 : 0;
   } catch (e) {
-    reporter.stop();
+    bar.stop();
+    await counts.close();
     await finishLog(deps.db, logId, {
       status: abort.signal.aborted ? "interrupted" : "error",
       message: e instanceof Error ? deps.log.redact(e.message) : String(e),

