@@ -144,7 +144,7 @@ export const daemonCommand: Command = async (argv, ctx) => {
       io.stdout(`stopping the daemon (pid ${info.pid})...\n`);
       const deadline = Date.now() + 15_000;
       while (Date.now() < deadline) {
-        if (!processAlive(info.pid)) {
+        if (processAlive(info.pid) === false) {
           io.stdout("stopped\n");
           return 0;
         }

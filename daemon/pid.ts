@@ -4,6 +4,9 @@
  * over. `start_ticks` (the kernel's start time of the process) tells our daemon from a program that later got the
  * same pid, so `daemon --stop` never signals a stranger.
  */
+import { processAlive, processStartTicks } from "../lib/process.ts";
+
+export { processAlive, processStartTicks };
 
 /** What the PID file holds. */
 export interface PidInfo {
@@ -13,20 +16,6 @@ export interface PidInfo {
   started_at: string;
   /** Start time of the process in clock ticks since boot (/proc/<pid>/stat field 22); absent without /proc. */
   start_ticks?: number;
-}
-
-/** The start time of `pid` in clock ticks since boot (/proc/<pid>/stat field 22), or null where /proc cannot tell. */
-export function processStartTicks(pid: number): number | null {
-  let stat: string;
-  try {
-    stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  } catch {
-    return null;
-  }
-  // Field 2 (the command name) is in parentheses and may hold spaces or ")": count from the last ")".
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const ticks = Number(fields[22 - 3]);
-  return Number.isSafeInteger(ticks) && ticks >= 0 ? ticks : null;
 }
 
 /** Where the PID file of a data folder lives. */
@@ -59,30 +48,6 @@ export async function readPidFile(path: string): Promise<PidInfo | null> {
   }
 }
 
-/** True when a process with this id exists and has not exited (signal 0 probes without sending anything). */
-export function processAlive(pid: number): boolean {
-  try {
-    Deno.kill(pid, 0 as unknown as Deno.Signal);
-  } catch (e) {
-    // EPERM: it exists but belongs to someone else.
-    if (e instanceof Deno.errors.PermissionDenied) return true;
-    // Run without --allow-run (a narrowed compile or container): /proc still tells, where there is one.
-    if (!(e instanceof Deno.errors.NotCapable)) return false;
-    try {
-      Deno.statSync(`/proc/${pid}`);
-    } catch {
-      return false;
-    }
-  }
-  // An exited child its parent has not reaped yet (a zombie) still answers signal 0.
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return true;
-  }
-}
-
 /**
  * True when the file's process is a live GarminSync daemon other than us. Our own pid means the file is left
  * over from an earlier container run (the daemon is often pid 1 in Docker). Where /proc tells the process start
@@ -91,7 +56,8 @@ export function processAlive(pid: number): boolean {
  * is an unrelated program.
  */
 export async function isLiveDaemon(info: PidInfo): Promise<boolean> {
-  if (info.pid === Deno.pid || !processAlive(info.pid)) return false;
+  // Unknown (no /proc, no probe permission) counts as alive: never take over a daemon that may be running.
+  if (info.pid === Deno.pid || processAlive(info.pid) === false) return false;
   if (info.start_ticks !== undefined) {
     const now = processStartTicks(info.pid);
     if (now !== null) return now === info.start_ticks;

@@ -1,6 +1,7 @@
 /**
  * The sync log: one row per run (written 'running' at the start, finished with the outcome), plus one-shot rows.
  */
+import { processAlive, processStartTicks, readGranted } from "../lib/process.ts";
 import type { Db } from "./client.ts";
 import { setSettings } from "./settings.ts";
 
@@ -40,26 +41,6 @@ export interface LogOwner {
   start_ticks: number | null;
 }
 
-// Reads a file only when read access is already granted, so probing never prompts for a permission.
-function readGranted(path: string): string | null {
-  try {
-    if (Deno.permissions.querySync({ name: "read", path }).state !== "granted") return null;
-    return Deno.readTextFileSync(path);
-  } catch {
-    return null;
-  }
-}
-
-/** Linux: the process's state letter and start time in clock ticks since boot, or null (no such process, no /proc). */
-function procStat(pid: number): { state: string; start_ticks: number | null } | null {
-  const stat = readGranted(`/proc/${pid}/stat`);
-  if (stat === null) return null;
-  // Field 2 (the command name) is in parentheses and may hold spaces or ")": count from the last ")".
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const ticks = Number(fields[22 - 3]);
-  return { state: fields[0] ?? "", start_ticks: Number.isSafeInteger(ticks) && ticks >= 0 ? ticks : null };
-}
-
 function hostName(): string | null {
   // The kernel's host name, as gethostname() (Deno.hostname) gives it, but readable without --allow-sys.
   const fromProc = readGranted("/proc/sys/kernel/hostname")?.trim();
@@ -77,7 +58,7 @@ function sameHost(a: LogOwner, b: LogOwner): boolean {
 
 /** Process `pid` (default: this one) as the owner of the rows it writes. */
 export function currentLogOwner(pid = Deno.pid): LogOwner {
-  return { pid, host: hostName(), start_ticks: procStat(pid)?.start_ticks ?? null };
+  return { pid, host: hostName(), start_ticks: processStartTicks(pid) };
 }
 
 /**
@@ -86,23 +67,7 @@ export function currentLogOwner(pid = Deno.pid): LogOwner {
  */
 export function ownerAlive(row: LogOwner, self: LogOwner): boolean | null {
   if (!sameHost(row, self)) return null;
-  const stat = procStat(row.pid);
-  if (stat) {
-    if (stat.state === "Z" || stat.state === "X") return false;
-    // A different start time: the pid now belongs to a later process, the writer is gone.
-    return row.start_ticks === null || stat.start_ticks === null || stat.start_ticks === row.start_ticks;
-  }
-  if (readGranted("/proc/self/stat") !== null) return false; // /proc works here and has no such process
-  try {
-    if (Deno.permissions.querySync({ name: "run" }).state !== "granted") return null;
-    // No /proc (macOS): SIGCONT only resumes a stopped process, so it is a harmless existence probe.
-    Deno.kill(row.pid, "SIGCONT");
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    if (e instanceof Deno.errors.PermissionDenied) return true; // exists, owned by another user
-    return null;
-  }
+  return processAlive(row.pid, row.start_ticks);
 }
 
 /** Writes a 'running' row for a run that starts now, owned by this process; returns its id. */
