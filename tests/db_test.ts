@@ -1,5 +1,5 @@
+import { withDb } from "./fixtures/db.ts";
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { type Db, migrate, openDb } from "../db/client.ts";
 import {
   activitiesToDownload,
   activityLines,
@@ -31,18 +31,6 @@ import { formatActivityLine } from "../cli/list.ts";
 import { healthBounds, listHealthDays, upsertHealthDay } from "../db/health.ts";
 import { listWorkouts, upsertWorkouts, workoutVersions } from "../db/workouts.ts";
 import type { GarminActivitySummary } from "../sync/garmin/types.ts";
-
-async function withDb(fn: (db: Db) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  const db = await openDb(`file:${dir}/t.db`);
-  try {
-    await migrate(db);
-    await fn(db);
-  } finally {
-    db.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-}
 
 function act(
   id: number,

@@ -1,5 +1,5 @@
+import { withDb } from "./fixtures/db.ts";
 import { deepStrictEqual as assertEquals, ok as assert, throws as assertThrows } from "node:assert/strict";
-import { type Db, migrate, openDb } from "../db/client.ts";
 import { clearLogs, listLogs, startLog } from "../db/logs.ts";
 import { getSetting } from "../db/settings.ts";
 import { createLogger } from "../lib/log.ts";
@@ -14,18 +14,6 @@ import { syncEnv } from "./fixtures/sync/env.ts";
 import { openTestStack } from "./fixtures/stack.ts";
 
 const log = createLogger({ sink: () => {}, level: "error" });
-
-async function withDb(fn: (db: Db) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  const db = await openDb(`file:${dir}/t.db`);
-  try {
-    await migrate(db);
-    await fn(db);
-  } finally {
-    db.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -307,13 +295,7 @@ Deno.test("[jobs] an unknown kind is refused without starting anything", async (
 
 Deno.test("[jobs] a full sync through the real runners against the simulator completes with counts in the log", async () => {
   await using env = await syncEnv({ activities: 30, workouts: 3, fitRecords: 5 });
-  const runners = createSyncRunners({
-    db: env.db,
-    config: env.config,
-    log: env.log,
-    garmin: env.garmin,
-    ensureSession: () => ensureSession(env.garmin, env.config),
-  });
+  const runners = env.runners();
   const jobs = createJobManager({ db: env.db, log: env.log, runners });
   jobs.start("full");
   const seen = await pollUntilDone(jobs, 1);
@@ -335,13 +317,7 @@ Deno.test("[jobs] a full sync through the real runners against the simulator com
 
 Deno.test("[jobs] a sync with no Garmin session fails at once with the how-to-log-in message", async () => {
   await using env = await syncEnv({ activities: 5 }, { login: false });
-  const runners = createSyncRunners({
-    db: env.db,
-    config: env.config,
-    log: env.log,
-    garmin: env.garmin,
-    ensureSession: () => ensureSession(env.garmin, env.config),
-  });
+  const runners = env.runners();
   const jobs = createJobManager({ db: env.db, log: env.log, runners });
   const t0 = performance.now();
   jobs.start("activities");
@@ -357,13 +333,7 @@ Deno.test("[jobs] a sync with no Garmin session fails at once with the how-to-lo
 
 Deno.test("[jobs] shutdown during a real download run stops it and logs interrupted; nothing is marked failed", async () => {
   await using env = await syncEnv({ activities: 40, fitRecords: 5, downloadDelayMs: 20 });
-  const runners = createSyncRunners({
-    db: env.db,
-    config: env.config,
-    log: env.log,
-    garmin: env.garmin,
-    ensureSession: () => ensureSession(env.garmin, env.config),
-  });
+  const runners = env.runners();
   const jobs = createJobManager({ db: env.db, log: env.log, runners });
   jobs.start("activities");
   await waitUntil(() => jobs.status().items_done >= 3);
@@ -427,13 +397,7 @@ Deno.test("[jobs] a real full sync at a 400 ms request delay moves progress with
   const fast = createJobManager({
     db: env.db,
     log: env.log,
-    runners: createSyncRunners({
-      db: env.db,
-      config: env.config,
-      log: env.log,
-      garmin: env.garmin,
-      ensureSession: () => ensureSession(env.garmin, env.config),
-    }),
+    runners: env.runners(),
   });
   fast.start("full");
   await fast.idle();

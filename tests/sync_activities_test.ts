@@ -1,25 +1,13 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { activityFiles, recordingReporter, syncEnv } from "./fixtures/sync/env.ts";
 import { downloadMissing, refreshActivityList } from "../sync/activities.ts";
-import { createSyncRunners } from "../sync/runners.ts";
 import { activityStats, getActivity, listActivities } from "../db/activities.ts";
 import { fitProblem } from "../sync/fit.ts";
 import { activityFileName, sha256Hex } from "../sync/files.ts";
-import { ensureSession } from "../sync/garmin/garmin.ts";
 import { GarminRateLimited, NotAuthenticated } from "../lib/errors.ts";
 
 const LIST = "/activitylist-service/activities/search/activities";
 const DOWNLOAD = "/download-service/files/activity/";
-
-function runnersFor(env: Awaited<ReturnType<typeof syncEnv>>) {
-  return createSyncRunners({
-    db: env.db,
-    config: env.config,
-    log: env.log,
-    garmin: env.garmin,
-    ensureSession: () => ensureSession(env.garmin, env.config),
-  });
-}
 
 async function syncOnce(env: Awaited<ReturnType<typeof syncEnv>>) {
   const listed = await refreshActivityList(env.ctx);
@@ -159,7 +147,7 @@ Deno.test("[sync] corrupt ZIP, non-FIT entry and bad CRC each fail one activity 
   env.sim.fault({ match: `${DOWNLOAD}${zipId}`, kind: "corrupt_zip", times: 100 });
   env.sim.fault({ match: `${DOWNLOAD}${notFitId}`, kind: "not_fit", times: 100 });
   env.sim.fault({ match: `${DOWNLOAD}${crcId}`, kind: "bad_fit_crc", times: 100 });
-  const runners = runnersFor(env);
+  const runners = env.runners();
   const reporter = recordingReporter();
   const summary = await runners.activities(reporter, {});
   assertEquals(summary.status, "partial");
@@ -211,7 +199,7 @@ Deno.test("[sync] without a session the runner fails at once with how to log in,
   env.sim.resetCalls();
   let err: unknown;
   try {
-    await runnersFor(env).activities(recordingReporter(), {});
+    await env.runners().activities(recordingReporter(), {});
   } catch (e) {
     err = e;
   }

@@ -1,9 +1,7 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { recordingReporter, syncEnv } from "./fixtures/sync/env.ts";
 import { addDays, HEALTH_HOLE_LOOKBACK_DAYS, healthRange, localDate, syncHealth } from "../sync/health.ts";
-import { createSyncRunners } from "../sync/runners.ts";
 import { HEALTH_NUMBER_COLUMNS, type HealthDayInput, listHealthDays, upsertHealthDay } from "../db/health.ts";
-import { ensureSession } from "../sync/garmin/garmin.ts";
 import { InvalidInput } from "../lib/errors.ts";
 
 const SUMMARY = "/usersummary-service/usersummary/daily/";
@@ -99,14 +97,7 @@ Deno.test("[health] later runs re-fetch only the last complete day − 2 .. toda
 Deno.test("[health] a day that keeps failing keeps its stored data and makes the run partial", async () => {
   const clock = movableClock();
   await using env = await syncEnv({ now: clock.now });
-  const runners = createSyncRunners({
-    db: env.db,
-    config: env.config,
-    log: env.log,
-    garmin: env.garmin,
-    ensureSession: () => ensureSession(env.garmin, env.config),
-    clock: clock.now,
-  });
+  const runners = env.runners(clock.now);
   const today = localDate(clock.now());
   const since = addDays(today, -4);
   assertEquals((await runners.health(recordingReporter(), { since })).status, "success");
@@ -183,14 +174,7 @@ Deno.test("[health] a day deleted from the middle and a day stored incomplete ar
 Deno.test("[health] a day that failed once is fetched on the next run without --since", async () => {
   const clock = movableClock();
   await using env = await syncEnv({ now: clock.now });
-  const runners = createSyncRunners({
-    db: env.db,
-    config: env.config,
-    log: env.log,
-    garmin: env.garmin,
-    ensureSession: () => ensureSession(env.garmin, env.config),
-    clock: clock.now,
-  });
+  const runners = env.runners(clock.now);
   const today = localDate(clock.now());
   const bad = addDays(today, -20);
   env.sim.fault({ match: `calendarDate=${bad}`, kind: "html", times: 100 });

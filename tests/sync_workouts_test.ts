@@ -1,9 +1,7 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { recordingReporter, syncEnv } from "./fixtures/sync/env.ts";
 import { syncWorkouts } from "../sync/workouts.ts";
-import { createSyncRunners } from "../sync/runners.ts";
 import { listWorkouts } from "../db/workouts.ts";
-import { ensureSession } from "../sync/garmin/garmin.ts";
 
 const LIST = "/workout-service/workouts";
 const DETAIL = "/workout-service/workout/";
@@ -63,13 +61,7 @@ Deno.test("[workouts] touching one workout re-fetches exactly that detail and st
 
 Deno.test("[workouts] a detail that fails is retried on the next run; the run is partial", async () => {
   await using env = await syncEnv({ workouts: 4 });
-  const runners = createSyncRunners({
-    db: env.db,
-    config: env.config,
-    log: env.log,
-    garmin: env.garmin,
-    ensureSession: () => ensureSession(env.garmin, env.config),
-  });
+  const runners = env.runners();
   const [bad] = env.sim.workoutIds();
   env.sim.fault({ match: `${DETAIL}${bad}`, kind: "html", times: 1 });
   const summary = await runners.workouts(recordingReporter(), {});
