@@ -86,12 +86,33 @@ function NoData() {
   return html`<text class="no-data" x=${W / 2} y=${H / 2} text-anchor="middle">No data in this range</text>`;
 }
 
-function Frame(props: { id: string; title: string; summary: string; children: unknown }) {
-  return html`<svg role="img" viewBox=${`0 0 ${W} ${H}`} aria-labelledby=${`${props.id}-t ${props.id}-d`} id=${props.id}>
-    <title id=${`${props.id}-t`}>${props.title}</title>
-    <desc id=${`${props.id}-d`}>${props.summary}</desc>
-    ${props.children}
-  </svg>`;
+/**
+ * The frame every chart shares: a figure with its caption and text summary, and the accessible SVG (title and
+ * description) with the date axis and the scale; the chart's own marks go inside, its legend (if any) after.
+ */
+function ChartFigure(props: {
+  id: string;
+  title: string;
+  summary: string;
+  dates: string[];
+  scale: { min: number; max: number; step: number };
+  tick: (v: number) => string;
+  legend?: unknown;
+  children: unknown;
+}) {
+  return html`
+    <figure class="chart">
+      <figcaption>${props.title}</figcaption>
+      <p class="chart-summary">${props.summary}</p>
+      <svg role="img" viewBox=${`0 0 ${W} ${H}`} aria-labelledby=${`${props.id}-t ${props.id}-d`} id=${props.id}>
+        <title id=${`${props.id}-t`}>${props.title}</title>
+        <desc id=${`${props.id}-d`}>${props.summary}</desc>
+        <${Axes} dates=${props.dates} scale=${props.scale} tick=${props.tick} />
+        ${props.children}
+      </svg>
+      ${props.legend ?? null}
+    </figure>
+  `;
 }
 
 function rangeText(dates: string[]): string {
@@ -131,28 +152,23 @@ export function BarChart(props: {
       props.fmt(best!.value)
     } on ${shortDate(best!.date)}; ${values.length} of ${pts.length} days with data.`
     : `${props.title}, ${rangeText(dates)}: no data.`;
+  const legend = props.goal
+    ? html`
+      <ul class="legend">
+        <li><span class="swatch sw-goal" aria-hidden="true"></span>Goal ${props.fmt(props.goal)} ${props.unit}</li>
+      </ul>
+    `
+    : null;
   return html`
-    <figure class="chart">
-      <figcaption>${props.title}</figcaption>
-      <p class="chart-summary">${summary}</p>
-      <${Frame} id=${props.id} title=${props.title} summary=${summary}>
-          <${Axes} dates=${dates} scale=${scale} tick=${props.tick} />
-          ${values.length ? html`<path class=${props.cls} d=${d}></path>` : html`<${NoData} />`}
-          ${props.goal
-            ? html`<line class="goal" x1=${M.left} x2=${W - M.right} y1=${r1(y(props.goal))} y2=${
-              r1(y(props.goal))
-            }></line>`
-            : null}
-        <//>
-        ${props.goal
-          ? html`
-            <ul class="legend">
-              <li><span class="swatch sw-goal" aria-hidden="true"></span>Goal ${props.fmt(props.goal)} ${props
-                .unit}</li>
-            </ul>
-          `
-          : null}
-      </figure>
+    <${ChartFigure} id=${props.id} title=${props.title} summary=${summary} dates=${dates} scale=${scale}
+      tick=${props.tick} legend=${legend}>
+      ${values.length ? html`<path class=${props.cls} d=${d}></path>` : html`<${NoData} />`}
+      ${props.goal
+        ? html`<line class="goal" x1=${M.left} x2=${W - M.right} y1=${r1(y(props.goal))} y2=${
+          r1(y(props.goal))
+        }></line>`
+        : null}
+    <//>
   `;
 }
 
@@ -197,22 +213,20 @@ export function StackedBarChart(props: {
       }).join(", ")
     }); ${withData.length} of ${pts.length} nights with data.`
     : `${props.title}, ${rangeText(dates)}: no data.`;
+  const legend = html`
+    <ul class="legend">
+      ${props.series.map((s) =>
+        html`<li><span class=${`swatch sw-${s.cls.replace(/^s-/, "")}`} aria-hidden="true"></span>${s.label}</li>`
+      )}
+    </ul>
+  `;
   return html`
-    <figure class="chart">
-      <figcaption>${props.title}</figcaption>
-      <p class="chart-summary">${summary}</p>
-      <${Frame} id=${props.id} title=${props.title} summary=${summary}>
-          <${Axes} dates=${dates} scale=${scale} tick=${props.tick} />
-          ${withData.length
-            ? paths.map((d, k) => d ? html`<path class=${props.series[k].cls} d=${d}></path>` : null)
-            : html`<${NoData} />`}
-        <//>
-        <ul class="legend">
-          ${props.series.map((s) =>
-            html`<li><span class=${`swatch sw-${s.cls.replace(/^s-/, "")}`} aria-hidden="true"></span>${s.label}</li>`
-          )}
-        </ul>
-      </figure>
+    <${ChartFigure} id=${props.id} title=${props.title} summary=${summary} dates=${dates} scale=${scale}
+      tick=${props.tick} legend=${legend}>
+      ${withData.length
+        ? paths.map((d, k) => d ? html`<path class=${props.series[k].cls} d=${d}></path>` : null)
+        : html`<${NoData} />`}
+    <//>
   `;
 }
 
@@ -252,16 +266,10 @@ export function LineChart(props: {
     }; ${known.length} of ${pts.length} days with data.`
     : `${props.title}, ${rangeText(dates)}: no data.`;
   return html`
-    <figure class="chart">
-      <figcaption>${props.title}</figcaption>
-      <p class="chart-summary">${summary}</p>
-      <${Frame} id=${props.id} title=${props.title} summary=${summary}>
-          <${Axes} dates=${dates} scale=${scale} tick=${props.tick} />
-          ${known.length ? html`<path class=${props.cls} d=${d}></path>` : html`<${NoData} />`}
-          ${known.length <= 62
-            ? xy.map(([x, yy]) => html`<circle class=${dotCls} cx=${x} cy=${yy} r="3"></circle>`)
-            : null}
-        <//>
-      </figure>
+    <${ChartFigure} id=${props.id} title=${props.title} summary=${summary} dates=${dates} scale=${scale}
+      tick=${props.tick}>
+      ${known.length ? html`<path class=${props.cls} d=${d}></path>` : html`<${NoData} />`}
+      ${known.length <= 62 ? xy.map(([x, yy]) => html`<circle class=${dotCls} cx=${x} cy=${yy} r="3"></circle>`) : null}
+    <//>
   `;
 }
