@@ -116,7 +116,7 @@ export const daemonCommand: Command = async (argv, ctx) => {
         const d = s.daemon ?? {};
         lines.push(`schedule: ${d.schedule ?? "?"} (${d.enabled ? "enabled" : "disabled"})`);
         lines.push(`next run: ${d.enabled ? d.next_run ?? "none" : "none (schedule disabled)"}`);
-        lines.push(`last run: ${d.last_run ?? "never"}`);
+        lines.push(`last scheduled run: ${d.last_run ?? "never"}`);
         const job = s.sync;
         if (job?.status) {
           lines.push(

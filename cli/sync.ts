@@ -8,6 +8,7 @@ import { parseFlags } from "./args.ts";
 import { HelpRequested } from "./list.ts";
 import { barReporter } from "./progress.ts";
 import type { JobKind } from "../sync/job_types.ts";
+import { sinceDate } from "../routes/schemas.ts";
 
 export const SYNC_USAGE = `Usage: garminsync sync (activities | health | workouts | all) [--since YYYY-MM-DD]
 
@@ -15,7 +16,8 @@ export const SYNC_USAGE = `Usage: garminsync sync (activities | health | workout
   health       daily health data (steps, sleep, heart rate, stress, body battery, weight)
   workouts     the workout library
   all          activities, then health, then workouts
-  --since      first day of health data to fetch (default: 30 days ago on the first run, then incremental)
+  --since      first day of health data to fetch, 2000-01-01 or later (health and all only; default: 30 days
+               ago on the first run, then incremental)
 `;
 
 /** Parses and checks the arguments. Pure, for unit tests. */
@@ -47,12 +49,14 @@ export function parseSyncArgs(argv: string[]): { kind: JobKind; since?: string }
   }
   const since = values.since;
   if (since !== undefined) {
-    const m = since.match(/^(\d{4})-(\d{2})-(\d{2})$/);
-    const d = m ? new Date(`${since}T00:00:00Z`) : null;
-    if (!d || isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== since) {
-      throw new UsageError(`--since must be a date as YYYY-MM-DD, got "${since}"`, SYNC_USAGE);
+    if (kind !== "health" && kind !== "full") {
+      throw new UsageError(`--since is for health data: use it with "sync health" or "sync all"`, SYNC_USAGE);
     }
-    if (d.getTime() > Date.now()) throw new UsageError(`--since ${since} is in the future`, SYNC_USAGE);
+    // The same rule as the API's: a real date from 2000-01-01 up to today.
+    const checked = sinceDate.safeParse(since);
+    if (!checked.success) {
+      throw new UsageError(`--since ${checked.error.issues[0].message} (YYYY-MM-DD), got "${since}"`, SYNC_USAGE);
+    }
   }
   return { kind, since };
 }

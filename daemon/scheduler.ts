@@ -222,10 +222,15 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
     try {
       const info = await readSchedule(o.db, o.config, clock);
       apply(info.enabled, info.cron_schedule);
+      // A schedule saved through the API or dashboard wins over GARMINSYNC_SCHEDULE: say so, or a changed variable
+      // would seem to do nothing.
+      const saved = info.cron_schedule !== o.config.schedule
+        ? ` (saved through the API/dashboard; GARMINSYNC_SCHEDULE "${o.config.schedule}" applies only until one is saved)`
+        : "";
       o.log.info(
         info.enabled
-          ? `schedule "${info.cron_schedule}" active; next run ${info.next_run}`
-          : `schedule "${info.cron_schedule}" is disabled: no scheduled runs`,
+          ? `schedule "${info.cron_schedule}" active; next run ${info.next_run}${saved}`
+          : `schedule "${info.cron_schedule}" is disabled: no scheduled runs${saved}`,
       );
     } catch (e) {
       o.log.error(`could not load the schedule: ${e instanceof Error ? e.message : e}`);

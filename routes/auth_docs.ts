@@ -32,6 +32,7 @@ export const authDocs: ApiOperation[] = [
     responses: {
       200: { description: "authenticated, or mfa_required (then POST /garmin/auth/mfa)", schema: loginAnswer },
       401: { description: "bad credentials", schema: errorSchema },
+      422: { description: "no credentials: none in the body and none configured", schema: errorSchema },
       429: { description: "Garmin rate-limits logins", schema: errorSchema },
       503: { description: "Garmin blocks the login (bot check) or is unreachable", schema: errorSchema },
     },
@@ -46,6 +47,7 @@ export const authDocs: ApiOperation[] = [
       200: { description: "authenticated", schema: loginAnswer },
       400: { description: "wrong code; the pending login stays usable", schema: errorSchema },
       409: { description: "no pending login", schema: errorSchema },
+      422: { description: "no code, or not a code", schema: errorSchema },
     },
   },
   {

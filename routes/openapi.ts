@@ -118,6 +118,10 @@ export function buildOpenApi(operations: ApiOperation[], info: { title: string; 
       responses["401"] ??= {
         description: "GARMINSYNC_API_TOKEN is set and the request carries no valid token or session",
       };
+      responses["403"] ??= {
+        description: "no GARMINSYNC_API_TOKEN is set and the request is addressed to a host name that is not " +
+          "loopback, the daemon's --host or in GARMINSYNC_ALLOWED_HOSTS (DNS-rebinding protection)",
+      };
     }
     const operation: Json = {
       operationId: `${op.method}${op.path.replace(/[{}]/g, "").replace(/[/_.-]+(\w)/g, (_, ch) => ch.toUpperCase())}`,

@@ -62,9 +62,13 @@ const sim = await startSimulator({
   account: { mfa: true },
 });
 const dataDir = flags.values["data-dir"] ?? await Deno.makeTempDir({ prefix: "garminsync-demo-" });
+// The demo keeps to its own folder: a database, auth token or key from the shell must never receive sample data.
 const env: Record<string, string> = {
   ...Deno.env.toObject(),
   GARMINSYNC_DATA_DIR: dataDir,
+  GARMINSYNC_DB_URL: `file:${dataDir}/garmin.db`,
+  GARMINSYNC_DB_AUTH_TOKEN: "",
+  GARMINSYNC_SECRET_KEY: "",
   GARMINSYNC_GARMIN_URL: sim.url,
   GARMINSYNC_REQUEST_DELAY_MS: "25",
   GARMIN_EMAIL: sim.account.email,
@@ -83,9 +87,19 @@ GarminSync demo
 let loggedIn = false;
 if (!flags.values["no-login"] && Deno.stdin.isTerminal()) {
   say(`Logging in to the simulator the way you would to Garmin: it asks for an MFA code. Type ${sim.account.mfaCode}.`);
+  // Ctrl-C at the prompt: leave nothing behind.
+  const onInterrupt = () => {
+    if (!flags.values["data-dir"]) Deno.removeSync(dataDir, { recursive: true });
+    Deno.exit(130);
+  };
+  Deno.addSignalListener("SIGINT", onInterrupt);
   loggedIn = (await main(["login"], { env, io: terminalIo() })) === 0;
+  Deno.removeSignalListener("SIGINT", onInterrupt);
 } else {
-  say(`Not logging in here: open ${url}/login and sign in with the demo account (MFA code ${sim.account.mfaCode}).`);
+  say(
+    `Not logging in here: open ${url}/login, sign in with the demo account (MFA code ${sim.account.mfaCode}), ` +
+      `then press "Sync now" on the overview.`,
+  );
 }
 
 say(`
@@ -94,7 +108,7 @@ Try:
   - watch the first sync on the overview, then browse Activities, Health and Logs
   - curl -s ${url}/garmin/sync/status
   - curl -s -X POST ${url}/api/sync/trigger        (a second one while it runs answers 409)
-  - GARMINSYNC_DATA_DIR=${dataDir} deno run -A main.ts list --all --offline
+  - GARMINSYNC_DATA_DIR=${dataDir} GARMINSYNC_DB_URL=file:${dataDir}/garmin.db deno run -A main.ts list --all --offline
 `);
 
 if (loggedIn) {

@@ -44,8 +44,11 @@ Deno.test("[cli] sync takes one kind and an optional valid --since", () => {
   usageError(() => parseSyncArgs([]), "activities, health, workouts or all");
   usageError(() => parseSyncArgs(["everything"]), "everything");
   usageError(() => parseSyncArgs(["health", "workouts"]), "one kind");
-  usageError(() => parseSyncArgs(["health", "--since", "2023-02-30"]), "YYYY-MM-DD");
+  usageError(() => parseSyncArgs(["health", "--since", "2023-02-30"]), "not a real calendar date");
   usageError(() => parseSyncArgs(["health", "--since", "yesterday"]), "YYYY-MM-DD");
   usageError(() => parseSyncArgs(["health", "--since", "2999-01-01"]), "future");
+  usageError(() => parseSyncArgs(["health", "--since", "1999-12-31"]), "2000-01-01 or later");
+  usageError(() => parseSyncArgs(["activities", "--since", "2024-01-01"]), "for health data");
+  usageError(() => parseSyncArgs(["workouts", "--since", "2024-01-01"]), "for health data");
   usageError(() => parseSyncArgs(["health", "--since"]), "since");
 });
