@@ -174,6 +174,16 @@ export async function main(
       io.stderr(`garminsync ${name}: ${log.redact(e.message)}\n`);
       return 1;
     }
+    if (e instanceof Error && e.name === "LibsqlError") {
+      // The database itself failed (a full disk, a file locked too long, a broken file): say so without a stack.
+      const hint = /FULL/.test(e.message)
+        ? "free some disk space and run again"
+        : /BUSY|LOCKED/.test(e.message)
+        ? "another GarminSync process held the database too long; run again"
+        : "check the data folder and GARMINSYNC_DB_URL";
+      io.stderr(`garminsync ${name}: the database failed: ${log.redact(e.message)} (${hint})\n`);
+      return 1;
+    }
     io.stderr(
       `garminsync ${name}: unexpected error: ${log.redact(e instanceof Error ? e.stack ?? e.message : String(e))}\n`,
     );

@@ -8,7 +8,7 @@ import { HelpRequested } from "./list.ts";
 import { barReporter } from "./progress.ts";
 import { downloadMissing, refreshActivityList } from "../sync/activities.ts";
 import { ensureSession } from "../sync/garmin/garmin.ts";
-import { createLogCountWriter, finishLog, recordLastSync, startLog } from "../db/logs.ts";
+import { createLogCountWriter, finishLog, markRunningLogsInterrupted, recordLastSync, startLog } from "../db/logs.ts";
 import { withLogCounts } from "../sync/jobs.ts";
 
 export const DOWNLOAD_USAGE = `Usage: garminsync download --missing
@@ -35,6 +35,9 @@ export const downloadCommand: Command = async (argv, ctx) => {
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  // Rows left 'running' by a download or sync that was killed are closed as interrupted (live runs are left alone).
+  await markRunningLogsInterrupted(deps.db);
   const logId = await startLog(deps.db, "download");
   // The log row's counts follow the run, so an interrupted or killed download still records what it did.
   const counts = createLogCountWriter(deps.db, logId);
@@ -64,13 +67,20 @@ export const downloadCommand: Command = async (argv, ctx) => {
     return r.failed > 0 || interrupted ? 1 : 0;
   } catch (e) {
     bar.stop();
-    await counts.close();
-    await finishLog(deps.db, logId, {
-      status: abort.signal.aborted ? "interrupted" : "error",
-      message: e instanceof Error ? deps.log.redact(e.message) : String(e),
-    });
+    // Record the failure if the database lets us (it may be the problem itself, e.g. a full disk); the original
+    // error is what the user needs to see.
+    try {
+      await counts.close();
+      await finishLog(deps.db, logId, {
+        status: abort.signal.aborted ? "interrupted" : "error",
+        message: e instanceof Error ? deps.log.redact(e.message) : String(e),
+      });
+    } catch (logError) {
+      deps.log.warn(`could not record the end of the download in the log: ${logError}`);
+    }
     throw e;
   } finally {
     Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
   }
 };

@@ -114,8 +114,14 @@ export function parseLoginArgs(argv: string[]): LoginPlan {
 async function readJsonFile(path: string): Promise<unknown> {
   let text: string;
   try {
+    // Token files are a few KB; refuse anything that is not a small regular file (e.g. /dev/zero) instead of hanging.
+    const info = await Deno.stat(path);
+    if (!info.isFile || info.size > 1_000_000) {
+      throw new InvalidInput(`${path} is not a token file (a JSON file of at most 1 MB)`);
+    }
     text = await Deno.readTextFile(path);
   } catch (e) {
+    if (e instanceof InvalidInput) throw e;
     throw new InvalidInput(`cannot read ${path}: ${e instanceof Error ? e.message : e}`);
   }
   try {

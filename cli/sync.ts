@@ -86,7 +86,8 @@ export const syncCommand: Command = async (argv, ctx) => {
     bar.stop();
     if (s.status === "completed") {
       ctx.io.stdout(`sync ${args.kind} completed: ${s.details ?? ""}\n`);
-      return 0;
+      // A run where some items failed completes (its log row says partial), but a script must see it: exit 1.
+      return s.error_message ? 1 : 0;
     }
     ctx.io.stderr(`sync ${args.kind} failed: ${s.error_message ?? "unknown error"}\n`);
     return 1;

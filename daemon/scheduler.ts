@@ -221,6 +221,19 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
   const ready = (async () => {
     try {
       const info = await readSchedule(o.db, o.config, clock);
+      if (info.enabled) {
+        try {
+          // GARMINSYNC_SCHEDULE (or a schedule saved before the floor existed) gets the same 5-minute floor as a
+          // schedule saved through the API: a full sync every second against Garmin is never right.
+          assertCronInterval(info.cron_schedule, o.minIntervalMs ?? DEFAULT_MIN_INTERVAL_MS, clock());
+        } catch (e) {
+          o.log.error(
+            `scheduled syncs are off: ${e instanceof Error ? e.message : e}; fix GARMINSYNC_SCHEDULE or ` +
+              `save a schedule on the Settings page`,
+          );
+          return;
+        }
+      }
       apply(info.enabled, info.cron_schedule);
       // A schedule saved through the API or dashboard wins over GARMINSYNC_SCHEDULE: say so, or a changed variable
       // would seem to do nothing.

@@ -24,7 +24,10 @@ export async function openDb(url: string, authToken?: string): Promise<Db> {
   }
   let db: Db;
   try {
-    db = createClient({ url, authToken });
+    // The client keeps a pool of connections and opens more as calls overlap (a transaction takes one with it), so
+    // per-connection settings must come through its options: `timeout` is every connection's busy timeout, which
+    // lets the CLI and the daemon wait for each other's writes instead of failing with SQLITE_BUSY.
+    db = createClient({ url, authToken, ...(url.startsWith("file:") ? { timeout: 5000 } : {}) });
   } catch (e) {
     throw new StorageError(
       `GARMINSYNC_DB_URL ${JSON.stringify(redactUrl(url))} cannot be opened: ${e instanceof Error ? e.message : e}`,
@@ -32,12 +35,8 @@ export async function openDb(url: string, authToken?: string): Promise<Db> {
   }
   try {
     if (url.startsWith("file:")) {
-      // WAL lets the CLI read while the daemon writes; busy_timeout makes concurrent writers wait instead of failing.
+      // WAL (stored in the file, so it holds for every connection) lets the CLI read while the daemon writes.
       await db.execute("PRAGMA journal_mode = WAL");
-      await db.execute("PRAGMA busy_timeout = 5000");
-      await db.execute("PRAGMA synchronous = NORMAL");
-      // Overwrite deleted content (old tokens after a refresh or logout) instead of leaving it in free pages.
-      await db.execute("PRAGMA secure_delete = ON");
     } else {
       await db.execute("SELECT 1"); // a remote server: fail here, clearly, rather than in the middle of a command
     }

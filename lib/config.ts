@@ -119,7 +119,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     garminEmail: v.GARMIN_EMAIL,
     garminPassword: v.GARMIN_PASSWORD,
     dataDir,
-    dbUrl: v.GARMINSYNC_DB_URL ?? `file:${dataDir}/garmin.db`,
+    dbUrl: v.GARMINSYNC_DB_URL ?? `file:${dataDir === "/" ? "" : dataDir}/garmin.db`,
     dbAuthToken: v.GARMINSYNC_DB_AUTH_TOKEN,
     garminUrl: v.GARMINSYNC_GARMIN_URL,
     requestDelayMs: v.GARMINSYNC_REQUEST_DELAY_MS,
@@ -145,11 +145,14 @@ export function parseDotEnv(text: string, name = ".env"): Record<string, string>
     if (!line || line.startsWith("#")) continue;
     const m = line.match(/^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/);
     if (!m) {
-      bad.push(`${name} line ${i + 1} is not KEY=value: ${JSON.stringify(line.slice(0, 60))}`);
+      // Name the line and what looks like its key, never its value: the line may hold a password.
+      const key = line.match(/^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)/)?.[1];
+      bad.push(`${name} line ${i + 1}${key ? ` (${key})` : ""} is not KEY=value`);
       continue;
     }
     let value = m[2];
-    const quoted = value.match(/^(["'])(.*)\1$/);
+    // A quoted value may be followed by a comment: KEY="a b"  # note
+    const quoted = value.match(/^(["'])(.*?)\1\s*(?:#.*)?$/);
     if (quoted) value = quoted[1] === '"' ? quoted[2].replace(/\\n/g, "\n").replace(/\\"/g, '"') : quoted[2];
     else value = value.replace(/\s+#.*$/, "");
     out[m[1]] = value;

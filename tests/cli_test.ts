@@ -181,3 +181,12 @@ Deno.test("[cli] a sync against a failing Garmin exits 1 with the reason", async
     assert.ok(!r.err.includes(secret) && !e.logLines.join("\n").includes(secret), "no secret in output or logs");
   }
 });
+
+Deno.test("[cli] sync exits 1 when some items failed (a partial run), and says which", async () => {
+  await using e = await cliEnv({ activities: 6 });
+  assert.equal((await e.run(["login"], [e.sim.account.email, e.sim.account.password])).code, 0);
+  e.sim.fault({ match: "/download-service/", kind: "corrupt_zip", times: Infinity });
+  const r = await e.run(["sync", "activities"]);
+  assert.equal(r.code, 1);
+  assert.match(r.out, /completed: .*downloads failed/);
+});

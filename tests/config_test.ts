@@ -109,7 +109,12 @@ Deno.test("[config] the real environment wins over .env, except where it is empt
 
 Deno.test("[config] a malformed .env line or an unreadable .env is a ConfigError naming it", async () => {
   const e = assertThrows(() => parseDotEnv("A=1\nGARMINSYNC_PORT 8080\n"), ConfigError);
-  assert.match(e.message, /\.env line 2 is not KEY=value/);
+  assert.match(e.message, /\.env line 2 \(GARMINSYNC_PORT\) is not KEY=value/);
+  const secret = assertThrows(() => parseDotEnv("GARMIN_PASSWORD: MyS3cretPassw0rd!\n"), ConfigError);
+  assert.ok(!secret.message.includes("MyS3cret"), "the line's value is never printed");
+  assert.deepEqual(parseDotEnv(`GARMIN_PASSWORD="correct horse"  # from the password manager\n`), {
+    GARMIN_PASSWORD: "correct horse",
+  });
   const dir = await Deno.makeTempDir();
   try {
     await Deno.mkdir(`${dir}/.env`);
