@@ -245,3 +245,27 @@ Deno.test("[health] the hole search looks back at most a year; --since still rea
   const far = await healthRange(env.db, today, addDays(today, -600));
   assertEquals([far.from, far.days.length], [addDays(today, -600), 601]);
 });
+
+Deno.test("[health] a rate limit reported inside a 200 JSON body is a rate limit: nothing stored is overwritten", async () => {
+  const clock = movableClock();
+  await using env = await syncEnv({ now: clock.now });
+  const runners = env.runners(clock.now);
+  const today = localDate(clock.now());
+  const since = addDays(today, -4);
+  assertEquals((await runners.health(recordingReporter(), { since })).status, "success");
+  const before = await listHealthDays(env.db, since, today);
+  assert(before.some((d) => d.steps !== null && d.has_weight), "the first run stored steps and weights");
+
+  env.sim.fault({ match: SUMMARY, kind: "json_429", times: Infinity });
+  env.sim.fault({ match: WEIGHT, kind: "json_429", times: Infinity });
+  const outcome = await runners.health(recordingReporter(), { since }).then(
+    (s) => `${s.status}: ${s.message}`,
+    (e: Error) => `${e.name}: ${e.message}`,
+  );
+  assert(/rate-limiting/.test(outcome), `the run reports the rate limit: ${outcome}`);
+  const after = await listHealthDays(env.db, since, today);
+  for (const day of before.filter((d) => d.complete)) {
+    const now = after.find((d) => d.calendar_date === day.calendar_date)!;
+    assertEquals([now.steps, now.weight_g, now.has_summary], [day.steps, day.weight_g, day.has_summary]);
+  }
+});

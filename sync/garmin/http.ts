@@ -190,6 +190,17 @@ export function looksLikeHtml(text: string, contentType: string | null): boolean
 
 const decoder = new TextDecoder();
 
+/** True for a small JSON body like `{"error": {"status-code": "429", ...}}` (Garmin's rate limit with HTTP 200). */
+export function bodySaysRateLimited(bytes: Uint8Array): boolean {
+  if (bytes.length > 4096 || bytes[0] !== 0x7b /* { */) return false;
+  try {
+    const v = JSON.parse(decoder.decode(bytes)) as { error?: { "status-code"?: unknown } };
+    return String(v?.error?.["status-code"]) === "429";
+  } catch {
+    return false;
+  }
+}
+
 function makeResponse(status: number, headers: Headers, path: string, bytes: Uint8Array): GarminResponse {
   let text: string | undefined;
   const getText = () => (text ??= decoder.decode(bytes));
@@ -299,7 +310,10 @@ export function createTransport(options: TransportOptions): Transport {
             (attempt > 1 ? ` (after ${attempt} attempts)` : "") + `. Check the network and try again later`,
         );
       }
-      const { status, headers, bytes } = result;
+      const { headers, bytes } = result;
+      // Garmin sometimes reports a rate limit inside a 200 JSON body: treat it as the 429 it is, or it would be
+      // stored as data (and overwrite what is stored) or surface as a puzzling "not a list" / "not a ZIP".
+      const status = !req.raw && result.status === 200 && bodySaysRateLimited(bytes) ? 429 : result.status;
       log.debug(`${method} ${req.host} ${path} → ${status} (${Date.now() - started} ms)`);
       const response = makeResponse(status, headers, path, bytes);
       if (req.raw || (status >= 200 && status < 300) || req.passStatuses?.includes(status)) return response;
