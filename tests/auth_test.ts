@@ -23,6 +23,8 @@ import { ensureSession, refreshIfStale, secureStoredTokens, startIdleRefresh } f
 import { WRONG_KEY_MESSAGE } from "../sync/garmin/token_crypto.ts";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "./fixtures/auth/asserts.ts";
 import { browserTicket, garthTokens, makeWorld, pythonGarminTokens, type World } from "./fixtures/auth/setup.ts";
+import { startSimulator } from "../sim/server.ts";
+import { openTestStack } from "./fixtures/stack.ts";
 
 async function withWorld(options: Parameters<typeof makeWorld>[0], fn: (w: World) => Promise<void>): Promise<void> {
   const w = await makeWorld(options);
@@ -816,4 +818,26 @@ Deno.test("[cli] login --ticket exchanges a browser ticket", async () => {
     const t = await browserTicket(w.sim, ios);
     assertEquals(await loginCommand(["--ticket", t, "--service-url", ios], cliContext(w, []).ctx), 0);
   });
+});
+
+Deno.test("[auth] a token service answering 5xx to the ticket exchange is 'Garmin unavailable', not a refused ticket", async () => {
+  const sim = await startSimulator({ activities: 1 });
+  const dir = await Deno.makeTempDir({ prefix: "gs_auth_5xx_" });
+  try {
+    const { deps } = await openTestStack({ dir, garminUrl: sim.url });
+    try {
+      sim.fault({ match: "/di-oauth2-service/oauth/token", kind: "status", status: 500, times: Infinity });
+      const e = await assertRejects(
+        () => deps.garmin.auth.login(sim.account.email, sim.account.password),
+        GarminUnavailable,
+      );
+      assert(!/ticket/i.test(e.message) || /token service/.test(e.message), e.message);
+      assertEquals((await deps.garmin.auth.status()).authenticated, false);
+    } finally {
+      deps.db.close();
+    }
+  } finally {
+    await sim.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });

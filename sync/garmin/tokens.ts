@@ -3,7 +3,7 @@
  * legacy garth pair (OAuth1 + OAuth2, refreshed through the OAuth1-signed `exchange/user/2.0`), plus the
  * token-file formats users import.
  */
-import { GarminBadResponse, GarminLoginBlocked, InvalidInput } from "../../lib/errors.ts";
+import { GarminBadResponse, GarminLoginBlocked, GarminUnavailable, InvalidInput } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/log.ts";
 import { CONNECT_MOBILE_UA, DI_CLIENT_IDS, DI_GRANT_TYPE, DI_TOKEN_PATH, NATIVE_HEADERS } from "./constants.ts";
 import type { GarminResponse, Transport } from "./http.ts";
@@ -163,6 +163,7 @@ export async function exchangeTicket(
 ): Promise<DiTokens> {
   log.addSecret(ticket);
   const reasons: string[] = [];
+  let serverErrors = 0;
   for (const clientId of DI_CLIENT_IDS) {
     const resp = await transport.request({
       host: "diauth",
@@ -200,6 +201,13 @@ export async function exchangeTicket(
     const reason = log.redact([`HTTP ${resp.status}`, error, description].filter(Boolean).join(" "));
     log.debug(`ticket exchange with ${clientId} refused: ${reason}`);
     reasons.push(reason);
+    serverErrors += resp.status >= 500 ? 1 : 0;
+  }
+  // Every client id answered 5xx: Garmin's token service is down, the ticket was never judged.
+  if (serverErrors === reasons.length) {
+    throw new GarminUnavailable(
+      `Garmin's token service is failing (${reasons[reasons.length - 1]}): try logging in again later`,
+    );
   }
   throw new TicketRejected(reasons[reasons.length - 1] ?? "refused");
 }
