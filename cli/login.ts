@@ -178,6 +178,12 @@ async function askMfa(ctx: CliContext, auth: GarminAuth): Promise<LoginResult> {
         ctx.io.stderr("Garmin did not accept that code; try again.\n");
         continue;
       }
+      // The pending login lives in this process, which ends now: the API's "enter it again" does not apply here.
+      if (e instanceof InvalidMfaCode) {
+        throw new InvalidMfaCode(
+          "Garmin did not accept the MFA code three times: run `garminsync login` again for a new code",
+        );
+      }
       throw e;
     }
   }
